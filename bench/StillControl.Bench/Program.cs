@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using StillControl.Hosting;
+using StillControl.Journal;
+using StillControl.Physics;
+using StillControl.Process;
+using StillControl.Recipes;
+using StillControl.Simulation;
+
+// Figures for the notes: controller step cost and allocation, and whole simulated batches against real time.
+// Run: dotnet run -c Release --project bench/StillControl.Bench [-- batches N]
+var batches = args.Length >= 2 && args[0] == "batches" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
+Console.WriteLine($"runtime {Environment.Version}, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}");
+StepBenchmark();
+ModelBenchmark();
+BatchBenchmark(batches);
+
+static void StepBenchmark()
+{
+    var recipe = DefaultRecipe.Create();
+    var state = new BatchState();
+    var decisions = new Decisions();
+    var readings = new ReadingSnapshot();
+    var now = new DateTimeOffset(2026, 11, 28, 8, 0, 0, TimeSpan.Zero);
+    void Fill(DateTimeOffset t, double jitter)
+    {
+        readings[Channel.Steam] = Reading.Good(104 + jitter, t);
+        readings[Channel.SteamPressure] = Reading.Good(15 + jitter, t);
+        readings[Channel.Vapour] = Reading.Good(86 + jitter, t);
+        readings[Channel.BedSurface] = Reading.Good(99 + jitter, t);
+        readings[Channel.CoolingIn] = Reading.Good(20 + jitter, t);
+        readings[Channel.CoolingOut] = Reading.Good(40 + jitter, t);
+        readings[Channel.CoolingFlow] = Reading.Good(60 + jitter, t);
+        readings[Channel.Distillate] = Reading.Good(28 + jitter, t);
+        readings[Channel.DistillateFlow] = Reading.Good(2.4 + jitter / 10, t);
+        readings[Channel.Barometer] = Reading.Good(1005 + jitter, t);
+        readings[Channel.EmergencyStop] = Reading.Good(0, t);
+    }
+    Fill(now, 0);
+    StillController.Step(readings, state, recipe, now, decisions);
+    decisions.Clear(now);
+    StillController.Apply(new OperatorCommand(CommandKind.Start, "bench", "bench", "bench-1"), state, recipe, now, decisions);
+    // Drive it into hearts: seal, then let first distillate and the heads mass do the rest.
+    decisions.Clear(now);
+    StillController.Apply(new OperatorCommand(CommandKind.Seal, "bench", "bench"), state, recipe, now, decisions);
+    var period = TimeSpan.FromMilliseconds(250);
+    for (var i = 0; i < 2000; i++)
+    {
+        now += period;
+        Fill(now, (i % 7) * 0.01);
+        decisions.Clear(now);
+        StillController.Step(readings, state, recipe, now, decisions);
+    }
+    if (state.Phase != Phase.Hearts) throw new InvalidOperationException($"bench expected hearts, got {state.Phase}");
+
+    const int steps = 1_000_000;
+    var before = GC.GetAllocatedBytesForCurrentThread();
+    var watch = Stopwatch.StartNew();
+    for (var i = 0; i < steps; i++)
+    {
+        now += period;
+        Fill(now, (i % 7) * 0.01);
+        decisions.Clear(now);
+        StillController.Step(readings, state, recipe, now, decisions);
+    }
+    watch.Stop();
+    var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"controller Step (hearts, steady): {watch.Elapsed.TotalNanoseconds / steps:0} ns per step, {allocated / (double)steps:0.###} bytes allocated per step over {steps:N0} steps (phase still {state.Phase.Name()})"));
+}
+
+static void ModelBenchmark()
+{
+    var model = new StillModel(new StillModelParameters());
+    for (var i = 0; i < 12; i++) model.AddLayer();
+    model.Seal();
+    var disturbances = new StillDisturbances { SteamSurgeFactor = 1 };
+    const int steps = 200_000;
+    var watch = Stopwatch.StartNew();
+    for (var i = 0; i < steps; i++) model.Step(0.25, 25, 30, disturbances);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"still model step: {watch.Elapsed.TotalNanoseconds / steps:0} ns per 0.25 s step"));
+}
+
+static void BatchBenchmark(int count)
+{
+    var ratios = new List<double>();
+    for (var run = 0; run < count; run++)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"stillcontrol-bench-{Environment.ProcessId}-{run}.db");
+        try
+        {
+            var clock = new SimulationClock(new DateTimeOffset(2026, 11, 28, 8, 0, 0, TimeSpan.Zero));
+            var scenario = new Scenario();
+            var schedule = new FaultSchedule();
+            var still = new SimulatedStill(scenario, schedule, seed: 1);
+            using var journal = new BatchJournal(path, TimeProvider.System, TimeSpan.FromMilliseconds(100));
+            var options = new ControlOptions { StateSaveInterval = TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("SAVE") ?? "5", CultureInfo.InvariantCulture)), SampleInterval = TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("SAMPLE") ?? "1", CultureInfo.InvariantCulture)) };
+            var cycle = new ControlCycle(still, still, DefaultRecipe.Create(), journal, clock, options, NullLogger<ControlCycle>.Instance);
+            var distiller = new SimulatedDistiller(still, schedule, scenario, resumeAfterPowerLoss: false, TimeSpan.FromHours(12));
+            cycle.AddObserver(distiller);
+            var watch = Stopwatch.StartNew();
+            cycle.Start();
+            var steps = 0;
+            while (!cycle.StopRequested)
+            {
+                clock.Advance(options.Period);
+                cycle.Tick();
+                steps++;
+            }
+            cycle.Stop();
+            watch.Stop();
+            var simulated = ((cycle.State.EndedAt ?? clock.GetUtcNow()) - cycle.State.StartedAt!.Value).TotalSeconds;
+            var ratio = simulated / watch.Elapsed.TotalSeconds;
+            ratios.Add(ratio);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"batch {run + 1}: {cycle.State.Phase.Name()}, {simulated:0} s simulated in {watch.Elapsed.TotalSeconds:0.000} s wall = {ratio:0}x real time ({steps:N0} steps, {watch.Elapsed.TotalMicroseconds / steps:0.0} µs per step incl. journal)"));
+        }
+        finally
+        {
+            foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(path + suffix);
+        }
+    }
+    ratios.Sort();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"full default batch, median of {count}: {ratios[count / 2]:0}x real time (first, cold JIT: included above)"));
+}

@@ -1,0 +1,82 @@
+using System.Text.Json.Serialization;
+
+namespace StillControl.Process;
+
+public enum AlarmCode
+{
+    EmergencyStop,
+    CoolingWaterLoss,
+    SteamOverpressure,
+    CoolingOutTrip,
+    DistillateOvertemperature,
+    CoolingOverMaximum,
+    CoolingOutHigh,
+    PowerLoss,
+    NoFirstDistillate,
+    LoadingOverdue,
+    /// <summary>Sensor faults occupy one slot per channel from here on.</summary>
+    SensorFault,
+}
+
+/// <summary>Alarm slots: the fixed codes, then one sensor-fault slot per channel.</summary>
+public static class Alarms
+{
+    public const int SlotCount = (int)AlarmCode.SensorFault + Channels.Count;
+
+    private static readonly string[] codes = BuildCodes();
+
+    private static string[] BuildCodes()
+    {
+        var result = new string[SlotCount];
+        string[] fixedCodes =
+        [
+            "emergency-stop", "cooling-water-loss", "steam-overpressure", "cooling-water-outlet-trip", "distillate-overtemperature",
+            "cooling-over-maximum", "cooling-water-outlet-high", "power-loss", "no-first-distillate", "loading-overdue",
+        ];
+        fixedCodes.CopyTo(result, 0);
+        foreach (var channel in Channels.All)
+        {
+            result[(int)AlarmCode.SensorFault + (int)channel] = "sensor-fault:" + channel.Name();
+        }
+        return result;
+    }
+
+    public static int Slot(AlarmCode code) => (int)code;
+
+    public static int SensorSlot(Channel channel) => (int)AlarmCode.SensorFault + (int)channel;
+
+    public static string Code(int slot) => codes[slot];
+
+    public static Channel? ChannelOf(int slot) => slot >= (int)AlarmCode.SensorFault ? (Channel)(slot - (int)AlarmCode.SensorFault) : null;
+
+    public static int SlotOf(string code) => Array.IndexOf(codes, code);
+}
+
+/// <summary>The live state of one alarm slot.</summary>
+public struct AlarmSlot
+{
+    /// <summary>The condition holds now.</summary>
+    public bool Active;
+    /// <summary>Raised and not yet acknowledged (the horn sounds), whether or not the condition still holds.</summary>
+    public bool Unacknowledged;
+    /// <summary>A trip: holds the batch and blocks resume while active.</summary>
+    public bool Trip;
+    /// <summary>The entry in the batch's alarm log, or -1 outside a batch.</summary>
+    public int LogIndex;
+    public string Detail;
+}
+
+/// <summary>An alarm as the batch record keeps it.</summary>
+public sealed class AlarmRecord
+{
+    public string Code { get; set; } = "";
+    public string Severity { get; set; } = "warning";
+    public string Phase { get; set; } = "";
+    public DateTimeOffset RaisedAt { get; set; }
+    public DateTimeOffset? ClearedAt { get; set; }
+    public DateTimeOffset? AcknowledgedAt { get; set; }
+    public string Detail { get; set; } = "";
+
+    [JsonIgnore]
+    public bool IsTrip => Severity == "trip";
+}

@@ -1,0 +1,78 @@
+namespace StillControl.Process;
+
+public enum EventKind
+{
+    BatchStarted,
+    PhaseChanged,
+    GradeChanged,
+    InterlockTrip,
+    Held,
+    Resumed,
+    AlarmRaised,
+    AlarmCleared,
+    AlarmAcknowledged,
+    CommandAccepted,
+    CommandRefused,
+    Advisory,
+    BatchEnded,
+}
+
+public static class EventKinds
+{
+    private static readonly string[] names =
+    [
+        "batch-started", "phase-changed", "grade-changed", "interlock-trip", "held", "resumed", "alarm-raised", "alarm-cleared",
+        "alarm-acknowledged", "command-accepted", "command-refused", "advisory", "batch-ended",
+    ];
+
+    public static string Name(this EventKind kind) => names[(int)kind];
+}
+
+/// <summary>Something worth keeping that happened in a control step. <paramref name="Channel"/> names the reading behind it, if one.</summary>
+public readonly record struct ControllerEvent(EventKind Kind, DateTimeOffset At, Phase Phase, string Code, string Message, Channel? Channel = null);
+
+/// <summary>What one control step decided. One instance is reused every step, so a steady step allocates nothing.</summary>
+public sealed class Decisions
+{
+    public DateTimeOffset At;
+    public double SteamValvePercent;
+    public double CoolingValvePercent = 100;
+    /// <summary>The receiver the diverter sends distillate to; null: none (before the lid goes on, after the batch).</summary>
+    public string? Receiver;
+    /// <summary>Sounds until every alarm is acknowledged.</summary>
+    public bool Horn;
+    /// <summary>Lit while any alarm condition holds or the batch is held.</summary>
+    public bool Beacon;
+    /// <summary>An interlock condition holds: steam may not open.</summary>
+    public bool SteamInhibited;
+    /// <summary>While loading: the bed surface says to cover the next layer now.</summary>
+    public bool CoverLayerAdvised;
+    public double? StrengthPercentVolume;
+    public double? DistillateKilogramsPerMinute;
+
+    public List<ControllerEvent> Events { get; } = new(32);
+
+    /// <summary>Starts a new cycle: no events, outputs to be decided.</summary>
+    public void Clear(DateTimeOffset at)
+    {
+        Events.Clear();
+        ResetOutputs(at);
+    }
+
+    public void ResetOutputs(DateTimeOffset at)
+    {
+        At = at;
+        Receiver = null;
+        Horn = Beacon = SteamInhibited = CoverLayerAdvised = false;
+        StrengthPercentVolume = null;
+        DistillateKilogramsPerMinute = null;
+    }
+
+    /// <summary>Every output in its safe state: steam closed, cooling open, alarm on.</summary>
+    public void SetSafe()
+    {
+        SteamValvePercent = 0;
+        CoolingValvePercent = 100;
+        Horn = Beacon = true;
+    }
+}

@@ -1,0 +1,102 @@
+using StillControl.Recipes;
+
+namespace StillControl.Process;
+
+/// <summary>
+/// Turns raw readings into values the controller may act on. A reading is rejected, with a reason, when its source says it failed,
+/// when it is outside the channel's plausible range, when it is a DS18B20's 85.0 °C power-on value, when it moved faster than
+/// the process can, when the identical value has repeated too long, or when it is too old.
+/// </summary>
+public static class SignalCheck
+{
+    /// <summary>The DS18B20 reports this before its first conversion.</summary>
+    public const double PowerOnCelsius = 85.0;
+
+    public static void Update(ReadingSnapshot readings, SignalMemory[] memory, Recipe recipe, DateTimeOffset now)
+    {
+        for (var i = 0; i < Channels.Count; i++)
+        {
+            var channel = (Channel)i;
+            Update(channel, readings[channel], ref memory[i], recipe.LimitsFor(channel), now);
+        }
+    }
+
+    private static void Update(Channel channel, Reading reading, ref SignalMemory m, SensorLimits limits, DateTimeOffset now)
+    {
+        if (reading.Quality == ReadingQuality.NotConfigured)
+        {
+            m = default;
+            return;
+        }
+
+        if (reading.Timestamp != m.LastTimestamp || m.Status == ReadingQuality.NotConfigured)
+        {
+            m.LastTimestamp = reading.Timestamp;
+            if (reading.Quality == ReadingQuality.Faulted)
+            {
+                Reject(ref m, reading.Fault == FaultReason.None ? FaultReason.SourceError : reading.Fault);
+            }
+            else
+            {
+                var value = reading.Value;
+                var fault = Judge(channel, value, reading.Timestamp, ref m, limits);
+                if (value != m.LastRaw || m.RawSince == default)
+                {
+                    m.RawSince = reading.Timestamp;
+                }
+                m.LastRaw = value;
+                if (fault == FaultReason.None)
+                {
+                    m.Status = ReadingQuality.Good;
+                    m.Fault = FaultReason.None;
+                    m.Value = value;
+                    m.HasAccepted = true;
+                    m.LastAccepted = value;
+                    m.LastAcceptedAt = reading.Timestamp;
+                }
+                else
+                {
+                    Reject(ref m, fault);
+                }
+            }
+        }
+
+        if ((now - reading.Timestamp).TotalSeconds > limits.StaleSeconds)
+        {
+            Reject(ref m, FaultReason.Stale);
+        }
+    }
+
+    private static FaultReason Judge(Channel channel, double value, DateTimeOffset at, ref SignalMemory m, SensorLimits limits)
+    {
+        if (double.IsNaN(value) || value < limits.MinimumValue || value > limits.MaximumValue)
+        {
+            return FaultReason.OutOfRange;
+        }
+        // A real 85.0 is possible in a still head, so the power-on value is rejected only when the process was not already there.
+        if (channel.IsTemperature() && value == PowerOnCelsius && (!m.HasAccepted || Math.Abs(m.LastAccepted - PowerOnCelsius) > 1.0))
+        {
+            return FaultReason.PowerOnValue;
+        }
+        if (limits.MaximumRatePerSecond is { } rate && m.HasAccepted)
+        {
+            var seconds = Math.Max((at - m.LastAcceptedAt).TotalSeconds, 0.05);
+            if (Math.Abs(value - m.LastAccepted) / seconds > rate)
+            {
+                return FaultReason.Spike;
+            }
+        }
+        if (limits.StuckSeconds is { } stuck && value != 0 && value == m.LastRaw && m.RawSince != default && (at - m.RawSince).TotalSeconds >= stuck)
+        {
+            return FaultReason.Stuck;
+        }
+        return FaultReason.None;
+    }
+
+    private static void Reject(ref SignalMemory m, FaultReason reason)
+    {
+        m.Status = ReadingQuality.Faulted;
+        m.Fault = reason;
+        m.Value = double.NaN;
+    }
+}

@@ -1,0 +1,19 @@
+using StillControl.Process;
+
+namespace StillControl.Actuators;
+
+/// <summary>The still's outputs: steam valve, cooling-water valve, receiver diverter, alarm horn and beacon.</summary>
+public interface IActuators
+{
+    void Apply(Decisions decisions);
+
+    /// <summary>Steam closed, cooling open, alarm on. Must not throw: it is called at start, at stop and on a crash.</summary>
+    void SetSafe();
+
+    OutputState Outputs { get; }
+}
+
+public readonly record struct OutputState(double SteamValvePercent, double CoolingValvePercent, string? Receiver, bool Horn, bool Beacon)
+{
+    public static readonly OutputState Safe = new(0, 100, null, true, true);
+}

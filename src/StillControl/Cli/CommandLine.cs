@@ -1,0 +1,307 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StillControl.Hosting;
+using StillControl.Journal;
+using StillControl.Process;
+using StillControl.Recipes;
+using StillControl.Reports;
+using StillControl.Simulation;
+
+namespace StillControl.Cli;
+
+/// <summary>What <c>simulate --json</c> prints: the batch record plus the run's own figures.</summary>
+public sealed record SimulationResult(
+    string BatchId, string Outcome, string EndReason, int Seed, IReadOnlyList<PhaseReport> Phases, IReadOnlyList<FractionReport> Fractions,
+    IReadOnlyList<AlarmReport> Alarms, IReadOnlyList<ActionReport> OperatorActions, double? InterlockLatencyMs, double SimulatedSeconds, double WallSeconds,
+    double ControlPeriodMs, string Journal);
+
+public static class CommandLine
+{
+    public const string Usage = """
+        stillcontrol: process control for a baijiu steam still
+
+          stillcontrol simulate [--recipe F] [--scenario F] [--speed N|max] [--seed N] [--journal PATH] [--resume] [--json] [--verbose]
+              Runs one batch on a simulated still (default speed: max). --resume continues the journal's interrupted batch.
+          stillcontrol run [--config FILE]      the control service (Hardware:Mode=Simulated until the Pi layer lands)
+          stillcontrol recipe show [--recipe F] [--json]
+          stillcontrol recipe check FILE
+          stillcontrol batches [--journal PATH] [--json]
+          stillcontrol batch ID [--journal PATH] [--json]
+
+        Exit codes: 0 ran, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+            {
+                output.WriteLine(Usage);
+                return args.Length == 0 ? 2 : 0;
+            }
+            var rest = args.Skip(1).ToArray();
+            return args[0] switch
+            {
+                "simulate" => await SimulateAsync(rest, output, error),
+                "run" => await RunServiceAsync(rest, error),
+                "recipe" => Recipe(rest, output),
+                "batches" => Batches(rest, output),
+                "batch" => Batch(rest, output),
+                _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, recipe, batches, batch (see --help)"),
+            };
+        }
+        catch (BadInputException ex)
+        {
+            error.WriteLine($"stillcontrol: {ex.Message}");
+            return 2;
+        }
+        catch (OptionsValidationException ex)
+        {
+            foreach (var failure in ex.Failures) error.WriteLine($"stillcontrol: configuration: {failure}");
+            return 2;
+        }
+        catch (Exception ex)
+        {
+            error.WriteLine($"stillcontrol: internal error: {ex}");
+            return 1;
+        }
+    }
+
+    private static async Task<int> SimulateAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms"]);
+        if (a.Positionals.Count > 0) throw new BadInputException($"simulate: unexpected argument '{a.Positionals[0]}'");
+        var json = a.Has("--json");
+        var resume = a.Has("--resume");
+        var scenario = Files.LoadScenario(a.Value("--scenario"));
+        var speed = ParseSpeed(a.Value("--speed"));
+        var seed = a.Value("--seed") is { } seedText
+            ? int.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : throw new BadInputException($"simulate: --seed = '{seedText}': a whole number")
+            : scenario.Seed ?? 1;
+        var journalPath = a.Value("--journal") ?? "stillcontrol.db";
+        var overrides = new Dictionary<string, string?> { ["Journal:Path"] = journalPath };
+        if (a.Value("--period-ms") is { } period) overrides["Control:PeriodMilliseconds"] = period;
+
+        var recipe = Files.LoadRecipe(a.Value("--recipe"));
+        var start = new DateTimeOffset(DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        using (var journal = OpenJournal(journalPath, mustExist: resume))
+        {
+            var unfinished = journal.FindUnfinished();
+            if (unfinished is { } found && !resume)
+            {
+                throw new BadInputException($"simulate: journal {journalPath} holds unfinished batch {found.Id} ({found.State.Phase.Name()}); pass --resume to continue it, or choose another --journal");
+            }
+            if (unfinished is null && resume)
+            {
+                throw new BadInputException($"simulate: --resume: journal {journalPath} holds no unfinished batch");
+            }
+            if (unfinished is { } interrupted)
+            {
+                // The batch goes on with the recipe it started on, from where the journal last saw it.
+                var (stored, errors) = RecipeJson.Parse(interrupted.RecipeJson);
+                recipe = stored ?? throw new BadInputException($"simulate: journal {journalPath}: batch {interrupted.Id}'s recipe no longer validates: {string.Join("; ", errors)}");
+                start = (interrupted.State.LastStepAt ?? start) + TimeSpan.FromSeconds(5);
+            }
+        }
+
+        var progress = json ? error : output;
+        var statusEvery = speed is { } pace && pace <= 20 ? TimeSpan.FromSeconds(10) : TimeSpan.FromMinutes(5);
+        var setup = new SimulationSetup(scenario, seed, speed, resume, start, progress, statusEvery, RealTime: false);
+        using var host = StillHost.Build([], overrides, recipe, setup, a.Has("--verbose") ? LogLevel.Information : LogLevel.Error);
+        ValidateOptions(host.Services);
+
+        var wall = Stopwatch.StartNew();
+        await host.StartAsync();
+        await host.WaitForShutdownAsync();
+        wall.Stop();
+
+        var outcome = host.Services.GetRequiredService<ServiceOutcome>();
+        if (outcome.Failure is { } failure)
+        {
+            error.WriteLine($"stillcontrol: internal error in the control loop (outputs were set safe): {failure}");
+            return 1;
+        }
+        var cycle = host.Services.GetRequiredService<ControlCycle>();
+        var distiller = host.Services.GetRequiredService<SimulatedDistiller>();
+        var state = cycle.State;
+        var report = BatchReport.From(state, recipe.Name);
+        var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var result = new SimulationResult(
+            report.BatchId, report.Outcome == "running" ? "held" : report.Outcome, distiller.EndReason ?? "stopped", seed,
+            report.Phases, report.Fractions, report.Alarms, report.OperatorActions,
+            cycle.InterlockLatencyMaxMilliseconds is { } latency ? Math.Round(latency, 1) : null,
+            Math.Round(((state.EndedAt ?? now) - (state.StartedAt ?? start)).TotalSeconds, 1),
+            Math.Round(wall.Elapsed.TotalSeconds, 3),
+            host.Services.GetRequiredService<ControlOptions>().Period.TotalMilliseconds,
+            journalPath);
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(result, BatchReport.JsonOptions));
+        }
+        else
+        {
+            output.WriteLine();
+            output.Write(report.ToText());
+            output.WriteLine();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Simulation ended: {result.EndReason}. {result.SimulatedSeconds:0} s simulated in {result.WallSeconds:0.00} s ({result.SimulatedSeconds / Math.Max(result.WallSeconds, 1e-6):0}x real time); " +
+                $"largest interlock latency {(result.InterlockLatencyMs is { } l ? $"{l:0} ms" : "— (no trip)")}; journal {journalPath}"));
+        }
+        return 0;
+    }
+
+    private static async Task<int> RunServiceAsync(string[] args, TextWriter error)
+    {
+        var a = Arguments.Parse(args, "run", [], ["--config", "--recipe", "--scenario", "--journal"]);
+        var overrides = new Dictionary<string, string?>();
+        if (a.Value("--config") is { } config && !File.Exists(config))
+        {
+            throw new BadInputException($"run: --config {config}: no such file");
+        }
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables("STILLCONTROL_");
+        if (a.Value("--config") is { } file)
+        {
+            try
+            {
+                configuration.AddJsonFile(Path.GetFullPath(file), optional: false);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or FormatException)
+            {
+                throw new BadInputException($"run: --config {file}: not valid JSON ({ex.Message})");
+            }
+        }
+        IConfigurationRoot root;
+        try
+        {
+            root = configuration.Build();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException)
+        {
+            throw new BadInputException($"run: configuration is not valid JSON ({ex.Message})");
+        }
+        foreach (var pair in root.AsEnumerable())
+        {
+            if (pair.Value is not null) overrides[pair.Key] = pair.Value;
+        }
+        if (a.Value("--journal") is { } journal) overrides["Journal:Path"] = journal;
+        var recipe = Files.LoadRecipe(a.Value("--recipe") ?? root["Recipe:Path"]);
+        var scenario = Files.LoadScenario(a.Value("--scenario") ?? root["Simulation:ScenarioPath"]);
+        var seed = int.TryParse(root["Simulation:Seed"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : scenario.Seed ?? 1;
+        var setup = new SimulationSetup(scenario, seed, 1, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), RealTime: true);
+        using var host = StillHost.Build([], overrides, recipe, setup, LogLevel.Information);
+        ValidateOptions(host.Services);
+        await host.StartAsync();
+        await host.WaitForShutdownAsync();
+        if (host.Services.GetRequiredService<ServiceOutcome>().Failure is { } failure)
+        {
+            error.WriteLine($"stillcontrol: control loop failed (outputs were set safe): {failure.Message}");
+            return 1;
+        }
+        return 0;
+    }
+
+    private static int Recipe(string[] args, TextWriter output)
+    {
+        if (args.Length == 0 || args[0] is not ("show" or "check"))
+        {
+            throw new BadInputException("recipe: say 'recipe show [--recipe F] [--json]' or 'recipe check FILE'");
+        }
+        if (args[0] == "check")
+        {
+            var a = Arguments.Parse(args.Skip(1), "recipe check", [], []);
+            if (a.Positionals.Count != 1) throw new BadInputException("recipe check: give exactly one recipe file");
+            var recipe = Files.LoadRecipe(a.Positionals[0]);
+            output.WriteLine($"recipe {a.Positionals[0]}: valid ({recipe.Name})");
+            return 0;
+        }
+        var show = Arguments.Parse(args.Skip(1), "recipe show", ["--json"], ["--recipe"]);
+        var effective = Files.LoadRecipe(show.Value("--recipe"));
+        output.WriteLine(show.Has("--json") ? RecipeJson.Serialize(effective) : RecipeText.Describe(effective));
+        return 0;
+    }
+
+    private static int Batches(string[] args, TextWriter output)
+    {
+        var a = Arguments.Parse(args, "batches", ["--json"], ["--journal"]);
+        var path = a.Value("--journal") ?? "stillcontrol.db";
+        using var journal = OpenJournal(path, mustExist: true);
+        var batches = journal.ListBatches();
+        if (a.Has("--json"))
+        {
+            output.WriteLine(JsonSerializer.Serialize(batches, BatchReport.JsonOptions));
+            return 0;
+        }
+        if (batches.Count == 0)
+        {
+            output.WriteLine($"journal {path}: no batches");
+            return 0;
+        }
+        output.WriteLine("batch                          started               outcome      phase      recipe");
+        foreach (var b in batches)
+        {
+            var outcome = b.Outcome == "unfinished" ? "unfinished" : b.Outcome;
+            output.WriteLine($"{b.Id,-30} {b.StartedAt:u}  {outcome,-12} {b.Phase,-10} {b.RecipeName}");
+        }
+        if (batches.Any(b => b.Outcome == "unfinished"))
+        {
+            output.WriteLine("(an unfinished batch comes back held with a power-loss alarm when 'run' or 'simulate --resume' next opens this journal)");
+        }
+        return 0;
+    }
+
+    private static int Batch(string[] args, TextWriter output)
+    {
+        var a = Arguments.Parse(args, "batch", ["--json"], ["--journal"]);
+        if (a.Positionals.Count != 1) throw new BadInputException("batch: give one batch id (see 'stillcontrol batches')");
+        var path = a.Value("--journal") ?? "stillcontrol.db";
+        using var journal = OpenJournal(path, mustExist: true);
+        var loaded = journal.LoadBatch(a.Positionals[0]) ?? throw new BadInputException($"batch: journal {path} has no batch '{a.Positionals[0]}'");
+        var recipeName = JsonDocument.Parse(loaded.RecipeJson).RootElement.GetProperty("name").GetString() ?? "";
+        var report = BatchReport.From(loaded.State, recipeName);
+        if (loaded.Outcome == "unfinished" && report.Outcome == "running") report = report with { Outcome = "unfinished" };
+        output.WriteLine(a.Has("--json") ? JsonSerializer.Serialize(report, BatchReport.JsonOptions) : report.ToText());
+        return 0;
+    }
+
+    private static BatchJournal OpenJournal(string path, bool mustExist)
+    {
+        if (mustExist && !File.Exists(path)) throw new BadInputException($"journal {path}: no such file");
+        try
+        {
+            return new BatchJournal(path, TimeProvider.System, TimeSpan.FromMilliseconds(100));
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            throw new BadInputException($"journal {path}: not a usable SQLite journal ({ex.Message})");
+        }
+    }
+
+    private static double? ParseSpeed(string? text)
+    {
+        if (text is null or "max") return null;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var speed) && speed is >= 0.1 and <= 1_000_000)
+        {
+            return speed;
+        }
+        throw new BadInputException($"simulate: --speed = '{text}': 'max' or a number from 0.1 to 1000000 (times real time)");
+    }
+
+    /// <summary>Options are validated before the loop starts, so a bad value fails at boot naming its key.</summary>
+    private static void ValidateOptions(IServiceProvider services)
+    {
+        _ = services.GetRequiredService<IOptions<StillOptions>>().Value;
+        _ = services.GetRequiredService<IOptions<HardwareOptions>>().Value;
+        _ = services.GetRequiredService<IOptions<ControlLoopOptions>>().Value;
+        _ = services.GetRequiredService<IOptions<JournalOptions>>().Value;
+        _ = services.GetRequiredService<IOptions<SimulationOptions>>().Value;
+    }
+}

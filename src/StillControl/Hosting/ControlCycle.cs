@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using StillControl.Actuators;
+using StillControl.Journal;
+using StillControl.Process;
+using StillControl.Recipes;
+using StillControl.Sensors;
+
+namespace StillControl.Hosting;
+
+/// <summary>Something that watches each control step: the simulated distiller, the console, a forwarder.</summary>
+public interface ICycleObserver
+{
+    void AfterStep(ControlCycle cycle, DateTimeOffset now);
+}
+
+/// <summary>
+/// One control step end to end: read the sensors, apply queued operator commands, step the pure controller, drive the outputs,
+/// journal what happened. It is the only place these meet, and it runs on one thread: commands from elsewhere are queued.
+/// </summary>
+public sealed partial class ControlCycle
+{
+    private readonly ISensorBank sensors;
+    private readonly IActuators actuators;
+    private readonly BatchJournal journal;
+    private readonly TimeProvider time;
+    private readonly ControlOptions options;
+    private readonly ILogger logger;
+    private readonly List<ICycleObserver> observers = [];
+    private readonly ConcurrentQueue<(OperatorCommand Command, TaskCompletionSource<CommandResult> Result)> commands = new();
+    private readonly string recipeJson;
+    private DateTimeOffset nextSampleAt;
+    private DateTimeOffset nextStateSaveAt;
+    private bool started;
+    private bool stateDirty;
+
+    public ControlCycle(ISensorBank sensors, IActuators actuators, Recipe recipe, BatchJournal journal, TimeProvider time, ControlOptions options, ILogger<ControlCycle> logger)
+    {
+        this.sensors = sensors;
+        this.actuators = actuators;
+        Recipe = recipe;
+        this.journal = journal;
+        this.time = time;
+        this.options = options;
+        this.logger = logger;
+        recipeJson = RecipeJson.Serialize(recipe);
+    }
+
+    public Recipe Recipe { get; }
+    public BatchState State { get; private set; } = new();
+    public Decisions Decisions { get; } = new();
+    public ReadingSnapshot Readings { get; } = new();
+    public BatchJournal Journal => journal;
+    public IActuators Actuators => actuators;
+
+    /// <summary>Largest time from the reading that showed a trip condition to the step that closed steam, in ms.</summary>
+    public double? InterlockLatencyMaxMilliseconds { get; private set; }
+
+    /// <summary>True once a batch was restored held after a power loss at start-up.</summary>
+    public bool RestoredAfterPowerLoss { get; private set; }
+
+    /// <summary>Set by an observer that wants the loop to stop (a simulation that has run its batch).</summary>
+    public bool StopRequested { get; set; }
+
+    public void AddObserver(ICycleObserver observer) => observers.Add(observer);
+
+    /// <summary>Queues a command for the next step; the task completes with the controller's answer.</summary>
+    public Task<CommandResult> Submit(OperatorCommand command)
+    {
+        var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        commands.Enqueue((command, result));
+        return result.Task;
+    }
+
+    /// <summary>Outputs safe first; then, if the journal holds an unfinished batch, it comes back held with a power-loss alarm.</summary>
+    public void Start()
+    {
+        actuators.SetSafe();
+        var now = time.GetUtcNow();
+        var unfinished = journal.FindUnfinished();
+        if (unfinished is { } found)
+        {
+            State = found.State;
+            Decisions.Clear(now);
+            StillController.RestoreAfterPowerLoss(State, now, Decisions);
+            RestoredAfterPowerLoss = true;
+            LogRestored(found.Id, State.Phase.Name());
+            JournalEvents(now);
+            journal.SaveState(State, now, null);
+            journal.Commit(force: true);
+        }
+        nextSampleAt = now;
+        nextStateSaveAt = now;
+        started = true;
+    }
+
+    public void Tick()
+    {
+        if (!started) throw new InvalidOperationException("Start the control cycle before stepping it.");
+        var now = time.GetUtcNow();
+        sensors.Read(Readings, now);
+
+        Decisions.Clear(now);
+        while (commands.TryDequeue(out var item))
+        {
+            var command = item.Command;
+            if (command.Kind == CommandKind.Start && string.IsNullOrWhiteSpace(command.Argument))
+            {
+                command = command with { Argument = NewBatchId(now) };
+            }
+            var wasBatch = State.BatchId;
+            var result = StillController.Apply(command, State, Recipe, now, Decisions);
+            if (result.Accepted && command.Kind == CommandKind.Start && State.BatchId != wasBatch)
+            {
+                journal.BeginBatch(State.BatchId!, now, Recipe.Name, recipeJson);
+            }
+            item.Result.TrySetResult(result);
+        }
+        var steamWasOpen = actuators.Outputs.SteamValvePercent > 0;
+        StillController.Step(Readings, State, Recipe, now, Decisions);
+        actuators.Apply(Decisions);
+
+        MeasureInterlockLatency(now, steamWasOpen);
+        JournalEvents(now);
+        if (now >= nextSampleAt)
+        {
+            journal.AppendSample(State, Decisions, now);
+            nextSampleAt = now + options.SampleInterval;
+        }
+        var force = State.Phase.IsFinished() && Decisions.Events.Count > 0;
+        if (Decisions.Events.Count > 0) stateDirty = true;
+        // The state is saved with the commit that carries this step's rows, and no more often than a commit can keep it.
+        if (State.BatchId is not null && (stateDirty || now >= nextStateSaveAt) && (force || journal.CommitDue))
+        {
+            SaveState(now);
+        }
+        journal.Commit(force);
+
+        foreach (var observer in observers)
+        {
+            observer.AfterStep(this, now);
+        }
+    }
+
+    /// <summary>Outputs safe and everything committed. Called on stop and after a crash; must not throw.</summary>
+    public void Stop()
+    {
+        try
+        {
+            actuators.SetSafe();
+        }
+        finally
+        {
+            try
+            {
+                if (State.BatchId is not null) SaveState(time.GetUtcNow());
+                journal.Commit(force: true);
+            }
+            catch (Exception ex)
+            {
+                LogJournalFailed(ex);
+            }
+        }
+    }
+
+    private void SaveState(DateTimeOffset now)
+    {
+        journal.SaveState(State, now, Outcome(State));
+        nextStateSaveAt = now + options.StateSaveInterval;
+        stateDirty = false;
+        foreach (var observer in observers)
+        {
+            if (observer is ICheckpointSource source && source.Checkpoint() is { } checkpoint)
+            {
+                journal.SaveCheckpoint(State.BatchId!, now, checkpoint);
+            }
+        }
+    }
+
+    public static string? Outcome(BatchState state) => state.Phase switch
+    {
+        Phase.Complete => "completed",
+        Phase.Aborted => "aborted",
+        _ => null,
+    };
+
+    private void MeasureInterlockLatency(DateTimeOffset now, bool steamWasOpen)
+    {
+        foreach (var e in Decisions.Events)
+        {
+            if (e.Kind == EventKind.InterlockTrip && e.Channel is { } channel && Readings[channel].Timestamp != default)
+            {
+                // Stale readings have no reading that showed the fault: only count trips a reading caused.
+                if (State.Signal(channel).Fault == FaultReason.Stale) continue;
+                var latency = (now - Readings[channel].Timestamp).TotalMilliseconds;
+                if (Decisions.SteamValvePercent <= 0 && (InterlockLatencyMaxMilliseconds is null || latency > InterlockLatencyMaxMilliseconds))
+                {
+                    InterlockLatencyMaxMilliseconds = latency;
+                }
+                if (steamWasOpen) LogTrip(e.Code, e.Message, latency);
+            }
+        }
+    }
+
+    private void JournalEvents(DateTimeOffset now)
+    {
+        foreach (var e in Decisions.Events)
+        {
+            journal.AppendEvent(State.BatchId, e);
+            if (e.Kind is EventKind.PhaseChanged or EventKind.GradeChanged or EventKind.Held or EventKind.Resumed or EventKind.AlarmRaised or EventKind.CommandRefused)
+            {
+                LogEvent(e.Kind.Name(), e.Message);
+            }
+        }
+    }
+
+    private string NewBatchId(DateTimeOffset now) =>
+        $"{options.StillName}-{now.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Journal held unfinished batch {BatchId} in {Phase}: restored held with a power-loss alarm, outputs safe")]
+    private partial void LogRestored(string batchId, string phase);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind}: {Message}")]
+    private partial void LogEvent(string kind, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Interlock trip {Code}: {Message}; steam closed {LatencyMs:0} ms after the reading")]
+    private partial void LogTrip(string code, string message, double latencyMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not commit the journal while stopping")]
+    private partial void LogJournalFailed(Exception exception);
+}
+
+/// <summary>An observer whose state belongs in the journal next to the batch (the simulated still's physics).</summary>
+public interface ICheckpointSource
+{
+    string? Checkpoint();
+}
+
+public sealed class ControlOptions
+{
+    public string StillName { get; set; } = "still-1";
+    public TimeSpan Period { get; set; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan SampleInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan StateSaveInterval { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StillControl.Actuators;
+using StillControl.Journal;
+using StillControl.Recipes;
+using StillControl.Sensors;
+using StillControl.Simulation;
+
+namespace StillControl.Hosting;
+
+/// <summary>How a simulation is run: its scenario, seed and pace. Null speed: as fast as the machine goes.</summary>
+/// <summary>
+/// How the simulated still is run: its scenario, seed and pace. <paramref name="RealTime"/>: the service's own clock and timer
+/// (<c>run</c>); otherwise a simulated clock moved by the pacer, at <paramref name="Speed"/> times real time or, when null, flat out.
+/// </summary>
+public sealed record SimulationSetup(Scenario Scenario, int Seed, double? Speed, bool Resume, DateTimeOffset Start, TextWriter? Progress, TimeSpan StatusEvery, bool RealTime);
+
+/// <summary>The composition root: one place that wires hardware, controller, journal and loop together.</summary>
+public static class StillHost
+{
+    public static IHost Build(string[] args, IDictionary<string, string?> overrides, Recipe recipe, SimulationSetup simulation, LogLevel minimumLevel)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(minimumLevel);
+
+        var services = builder.Services;
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton<StillControlOptionsValidator>();
+        AddValidated<StillOptions>(services, StillOptions.Section);
+        AddValidated<HardwareOptions>(services, HardwareOptions.Section);
+        AddValidated<ControlLoopOptions>(services, ControlLoopOptions.Section);
+        AddValidated<JournalOptions>(services, JournalOptions.Section);
+        AddValidated<SimulationOptions>(services, SimulationOptions.Section);
+
+        services.AddSingleton(recipe);
+        services.AddSingleton<ServiceOutcome>();
+        services.AddSingleton(simulation);
+        var clock = new SimulationClock(simulation.Start);
+        services.AddSingleton(clock);
+        services.AddSingleton(simulation.RealTime ? TimeProvider.System : clock);
+        services.AddSingleton(sp => new BatchJournal(sp.GetRequiredService<IOptions<JournalOptions>>().Value.Path, TimeProvider.System,
+            TimeSpan.FromMilliseconds(sp.GetRequiredService<IOptions<JournalOptions>>().Value.CommitIntervalMilliseconds)));
+        services.AddSingleton(sp =>
+        {
+            var still = sp.GetRequiredService<IOptions<StillOptions>>().Value;
+            var loop = sp.GetRequiredService<IOptions<ControlLoopOptions>>().Value;
+            return new ControlOptions
+            {
+                StillName = still.Name,
+                Period = TimeSpan.FromMilliseconds(loop.PeriodMilliseconds),
+                SampleInterval = TimeSpan.FromMilliseconds(loop.SampleIntervalMilliseconds),
+            };
+        });
+
+        services.AddSingleton<FaultSchedule>();
+        services.AddSingleton(sp =>
+        {
+            var journal = sp.GetRequiredService<BatchJournal>();
+            var restored = simulation.Resume && journal.FindUnfinished() is { } unfinished
+                ? SimulatedStill.Restore(journal.LoadCheckpoint(unfinished.Id))
+                : null;
+            return new SimulatedStill(simulation.Scenario, sp.GetRequiredService<FaultSchedule>(), simulation.Seed, restored);
+        });
+        services.AddSingleton<ISensorBank>(sp => sp.GetRequiredService<SimulatedStill>());
+        services.AddSingleton<IActuators>(sp => sp.GetRequiredService<SimulatedStill>());
+
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<ControlOptions>();
+            var cycle = new ControlCycle(sp.GetRequiredService<ISensorBank>(), sp.GetRequiredService<IActuators>(), recipe,
+                sp.GetRequiredService<BatchJournal>(), sp.GetRequiredService<TimeProvider>(), options, sp.GetRequiredService<ILogger<ControlCycle>>());
+            cycle.AddObserver(sp.GetRequiredService<SimulatedDistiller>());
+            if (simulation.Progress is { } progress)
+            {
+                cycle.AddObserver(new ConsoleProgress(progress, simulation.StatusEvery));
+            }
+            return cycle;
+        });
+        services.AddSingleton(sp =>
+        {
+            var simulationOptions = sp.GetRequiredService<IOptions<SimulationOptions>>().Value;
+            return new SimulatedDistiller(sp.GetRequiredService<SimulatedStill>(), sp.GetRequiredService<FaultSchedule>(), simulation.Scenario,
+                simulation.Resume, TimeSpan.FromHours(simulationOptions.MaximumSimulatedHours), simulationOptions.Distiller, endWhenDone: !simulation.RealTime);
+        });
+        services.AddSingleton<IControlPacer>(sp =>
+        {
+            var period = sp.GetRequiredService<ControlOptions>().Period;
+            var time = sp.GetRequiredService<TimeProvider>();
+            return time is SimulationClock simulated
+                ? simulation.Speed is { } speed ? new AcceleratedPacer(simulated, period, speed, TimeProvider.System) : new MaximumSpeedPacer(simulated, period)
+                : new RealTimePacer(time, period);
+        });
+        services.AddHostedService<StillService>();
+        return builder.Build();
+    }
+
+    private static void AddValidated<T>(IServiceCollection services, string section) where T : class
+    {
+        services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<T>>(sp => (IValidateOptions<T>)(object)sp.GetRequiredService<StillControlOptionsValidator>());
+    }
+}

@@ -1,0 +1,322 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+using StillControl.Process;
+
+namespace StillControl.Journal;
+
+/// <summary>A batch as listed from the journal.</summary>
+public sealed record BatchSummary(string Id, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome, string RecipeName, string Phase);
+
+/// <summary>One journal event row.</summary>
+public sealed record JournalEvent(long Sequence, string? BatchId, DateTimeOffset At, string Kind, string Code, string Phase, string Message, string? Channel);
+
+/// <summary>
+/// The local, durable store everything is written to first: samples, events, the batch state and the simulator's checkpoint.
+/// SQLite in WAL mode; writes are grouped into transactions committed at most every <c>commitInterval</c> of wall time, so a
+/// real-time loop commits every sample and an accelerated one is not slowed by a sync per row. Committed data survives kill -9.
+/// </summary>
+public sealed class BatchJournal : IDisposable
+{
+    private readonly SqliteConnection connection;
+    private readonly TimeProvider wallClock;
+    private readonly TimeSpan commitInterval;
+    private SqliteTransaction? transaction;
+    private long lastCommitTimestamp;
+    private readonly sqlite3_stmt insertSample;
+    private readonly Dictionary<string, byte[]> utf8 = new(StringComparer.Ordinal);
+    private readonly SqliteCommand insertEvent;
+    private readonly SqliteCommand saveState;
+    private readonly SqliteCommand saveCheckpoint;
+    private readonly ArrayBufferWriter<byte> buffer = new(2048);
+    private readonly Utf8JsonWriter json;
+
+    public static readonly JsonSerializerOptions StateOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        IncludeFields = true,
+    };
+
+    public string Path { get; }
+
+    public BatchJournal(string path, TimeProvider wallClock, TimeSpan commitInterval)
+    {
+        Path = path;
+        this.wallClock = wallClock;
+        this.commitInterval = commitInterval;
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
+        Execute("""
+            CREATE TABLE IF NOT EXISTS batches (
+                id TEXT PRIMARY KEY, started_at INTEGER NOT NULL, ended_at INTEGER, outcome TEXT,
+                recipe_name TEXT NOT NULL, recipe_json TEXT NOT NULL, phase TEXT NOT NULL,
+                state_json TEXT, state_at INTEGER);
+            CREATE TABLE IF NOT EXISTS samples (
+                seq INTEGER PRIMARY KEY, batch_id TEXT, t INTEGER NOT NULL, phase TEXT NOT NULL, held INTEGER NOT NULL,
+                steam_percent REAL, cooling_percent REAL, receiver TEXT, strength_percent REAL, readings TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS samples_by_batch ON samples(batch_id, t);
+            CREATE TABLE IF NOT EXISTS events (
+                seq INTEGER PRIMARY KEY, batch_id TEXT, t INTEGER NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL,
+                phase TEXT NOT NULL, message TEXT NOT NULL, channel TEXT);
+            CREATE INDEX IF NOT EXISTS events_by_batch ON events(batch_id, seq);
+            CREATE TABLE IF NOT EXISTS checkpoints (batch_id TEXT PRIMARY KEY, t INTEGER NOT NULL, json TEXT NOT NULL);
+            """);
+        json = new Utf8JsonWriter(buffer);
+        // Samples are the bulk of the journal: they go through SQLite's own statement API, without the ADO.NET layer's per-row cost.
+        Check(raw.sqlite3_prepare_v2(connection.Handle,
+            "INSERT INTO samples (batch_id, t, phase, held, steam_percent, cooling_percent, receiver, strength_percent, readings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            out insertSample), "prepare the sample insert");
+        insertEvent = Prepare("INSERT INTO events (batch_id, t, kind, code, phase, message, channel) VALUES ($b, $t, $k, $c, $p, $m, $ch)",
+            "$b", "$t", "$k", "$c", "$p", "$m", "$ch");
+        saveState = Prepare("UPDATE batches SET state_json = $j, state_at = $t, phase = $p, ended_at = $e, outcome = $o WHERE id = $b",
+            "$j", "$t", "$p", "$e", "$o", "$b");
+        saveCheckpoint = Prepare("INSERT INTO checkpoints (batch_id, t, json) VALUES ($b, $t, $j) ON CONFLICT(batch_id) DO UPDATE SET t = excluded.t, json = excluded.json",
+            "$b", "$t", "$j");
+        lastCommitTimestamp = wallClock.GetTimestamp();
+    }
+
+    public void BeginBatch(string id, DateTimeOffset startedAt, string recipeName, string recipeJson)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = Transaction();
+        command.CommandText = "INSERT INTO batches (id, started_at, recipe_name, recipe_json, phase) VALUES ($id, $t, $n, $r, 'loading')";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$t", startedAt.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$n", recipeName);
+        command.Parameters.AddWithValue("$r", recipeJson);
+        command.ExecuteNonQuery();
+    }
+
+    public void AppendEvent(string? batchId, in ControllerEvent e)
+    {
+        var p = insertEvent.Parameters;
+        p[0].Value = (object?)batchId ?? DBNull.Value;
+        p[1].Value = e.At.ToUnixTimeMilliseconds();
+        p[2].Value = e.Kind.Name();
+        p[3].Value = e.Code;
+        p[4].Value = e.Phase.Name();
+        p[5].Value = e.Message;
+        p[6].Value = e.Channel is { } c ? c.Name() : DBNull.Value;
+        insertEvent.Transaction = Transaction();
+        insertEvent.ExecuteNonQuery();
+    }
+
+    /// <summary>One sample: the controller's view of every channel (value, or the fault that rejected it) and its outputs.</summary>
+    public void AppendSample(BatchState state, Decisions decisions, DateTimeOffset at)
+    {
+        buffer.Clear();
+        json.Reset(buffer);
+        json.WriteStartObject();
+        for (var i = 0; i < Channels.Count; i++)
+        {
+            var signal = state.Signals[i];
+            if (!signal.IsConfigured) continue;
+            json.WriteStartObject(Channels.Names[i]);
+            if (signal.IsGood)
+            {
+                json.WriteNumber("value", Math.Round(signal.Value, 4));
+                json.WriteString("quality", "good");
+            }
+            else
+            {
+                json.WriteString("quality", "faulted");
+                json.WriteString("fault", signal.Fault.Name());
+            }
+            json.WriteEndObject();
+        }
+        json.WriteEndObject();
+        json.Flush();
+
+        Transaction();
+        var statement = insertSample;
+        if (state.BatchId is null) raw.sqlite3_bind_null(statement, 1); else raw.sqlite3_bind_text(statement, 1, Utf8(state.BatchId));
+        raw.sqlite3_bind_int64(statement, 2, at.ToUnixTimeMilliseconds());
+        raw.sqlite3_bind_text(statement, 3, Utf8(state.Phase.Name()));
+        raw.sqlite3_bind_int(statement, 4, state.Held ? 1 : 0);
+        raw.sqlite3_bind_double(statement, 5, Math.Round(decisions.SteamValvePercent, 3));
+        raw.sqlite3_bind_double(statement, 6, Math.Round(decisions.CoolingValvePercent, 3));
+        if (decisions.Receiver is null) raw.sqlite3_bind_null(statement, 7); else raw.sqlite3_bind_text(statement, 7, Utf8(decisions.Receiver));
+        if (decisions.StrengthPercentVolume is { } strength) raw.sqlite3_bind_double(statement, 8, Math.Round(strength, 3)); else raw.sqlite3_bind_null(statement, 8);
+        raw.sqlite3_bind_text(statement, 9, buffer.WrittenSpan);
+        var rc = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        if (rc != raw.SQLITE_DONE) Check(rc, "append a sample");
+    }
+
+    private ReadOnlySpan<byte> Utf8(string text)
+    {
+        if (!utf8.TryGetValue(text, out var bytes))
+        {
+            bytes = Encoding.UTF8.GetBytes(text);
+            utf8[text] = bytes;
+        }
+        return bytes;
+    }
+
+    private void Check(int rc, string what)
+    {
+        if (rc != raw.SQLITE_OK && rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
+        {
+            throw new SqliteException($"journal {Path}: could not {what}: {raw.sqlite3_errmsg(connection.Handle).utf8_to_string()}", rc);
+        }
+    }
+
+    public void SaveState(BatchState state, DateTimeOffset at, string? outcome)
+    {
+        if (state.BatchId is null) return;
+        var p = saveState.Parameters;
+        p[0].Value = JsonSerializer.Serialize(state, StateOptions);
+        p[1].Value = at.ToUnixTimeMilliseconds();
+        p[2].Value = state.Phase.Name();
+        p[3].Value = state.EndedAt is { } ended ? ended.ToUnixTimeMilliseconds() : DBNull.Value;
+        p[4].Value = (object?)outcome ?? DBNull.Value;
+        p[5].Value = state.BatchId;
+        saveState.Transaction = Transaction();
+        saveState.ExecuteNonQuery();
+    }
+
+    public void SaveCheckpoint(string batchId, DateTimeOffset at, string checkpointJson)
+    {
+        var p = saveCheckpoint.Parameters;
+        p[0].Value = batchId;
+        p[1].Value = at.ToUnixTimeMilliseconds();
+        p[2].Value = checkpointJson;
+        saveCheckpoint.Transaction = Transaction();
+        saveCheckpoint.ExecuteNonQuery();
+    }
+
+    /// <summary>Whether the next <see cref="Commit"/> will write: something is pending and the commit interval has passed.</summary>
+    public bool CommitDue => transaction is not null && wallClock.GetElapsedTime(lastCommitTimestamp) >= commitInterval;
+
+    /// <summary>Commits when the commit interval has passed (or always when forced).</summary>
+    public void Commit(bool force = false)
+    {
+        if (transaction is null) return;
+        if (!force && wallClock.GetElapsedTime(lastCommitTimestamp) < commitInterval) return;
+        transaction.Commit();
+        transaction.Dispose();
+        transaction = null;
+        lastCommitTimestamp = wallClock.GetTimestamp();
+    }
+
+    /// <summary>The newest batch that never ended, with its last saved state: a power loss or a killed service.</summary>
+    public (string Id, BatchState State, string RecipeJson)? FindUnfinished()
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT id, state_json, recipe_json FROM batches WHERE ended_at IS NULL AND state_json IS NOT NULL ORDER BY started_at DESC LIMIT 1";
+        using var reader = command.ExecuteReader();
+        if (!reader.Read()) return null;
+        var state = JsonSerializer.Deserialize<BatchState>(reader.GetString(1), StateOptions)
+            ?? throw new InvalidDataException($"journal {Path}: batch {reader.GetString(0)} has an empty state");
+        return (reader.GetString(0), state, reader.GetString(2));
+    }
+
+    public string? LoadCheckpoint(string batchId)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT json FROM checkpoints WHERE batch_id = $b";
+        command.Parameters.AddWithValue("$b", batchId);
+        return command.ExecuteScalar() as string;
+    }
+
+    public IReadOnlyList<BatchSummary> ListBatches()
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT id, started_at, ended_at, outcome, recipe_name, phase FROM batches ORDER BY started_at, id";
+        using var reader = command.ExecuteReader();
+        var result = new List<BatchSummary>();
+        while (reader.Read())
+        {
+            result.Add(new BatchSummary(reader.GetString(0), FromMs(reader.GetInt64(1)), reader.IsDBNull(2) ? null : FromMs(reader.GetInt64(2)),
+                reader.IsDBNull(3) ? "unfinished" : reader.GetString(3), reader.GetString(4), reader.GetString(5)));
+        }
+        return result;
+    }
+
+    public (BatchState State, string RecipeJson, string Outcome)? LoadBatch(string id)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT state_json, recipe_json, outcome FROM batches WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read() || reader.IsDBNull(0)) return null;
+        var state = JsonSerializer.Deserialize<BatchState>(reader.GetString(0), StateOptions)!;
+        return (state, reader.GetString(1), reader.IsDBNull(2) ? "unfinished" : reader.GetString(2));
+    }
+
+    public IReadOnlyList<JournalEvent> Events(string? batchId, int limit = 10_000)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = batchId is null
+            ? "SELECT seq, batch_id, t, kind, code, phase, message, channel FROM events ORDER BY seq LIMIT $n"
+            : "SELECT seq, batch_id, t, kind, code, phase, message, channel FROM events WHERE batch_id = $b ORDER BY seq LIMIT $n";
+        if (batchId is not null) command.Parameters.AddWithValue("$b", batchId);
+        command.Parameters.AddWithValue("$n", limit);
+        using var reader = command.ExecuteReader();
+        var result = new List<JournalEvent>();
+        while (reader.Read())
+        {
+            result.Add(new JournalEvent(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), FromMs(reader.GetInt64(2)), reader.GetString(3),
+                reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
+        }
+        return result;
+    }
+
+    public long CountSamples(string batchId)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT COUNT(*) FROM samples WHERE batch_id = $b";
+        command.Parameters.AddWithValue("$b", batchId);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Commit(force: true);
+        }
+        finally
+        {
+            insertSample.Dispose();
+            insertEvent.Dispose();
+            saveState.Dispose();
+            saveCheckpoint.Dispose();
+            json.Dispose();
+            connection.Dispose();
+        }
+    }
+
+    private SqliteTransaction Transaction() => transaction ??= connection.BeginTransaction();
+
+    private void Execute(string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Prepare(string sql, params string[] names)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in names)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name, Value = DBNull.Value });
+        }
+        return command;
+    }
+
+    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+}

@@ -1,0 +1,211 @@
+using System.Text.Json;
+using StillControl.Actuators;
+using StillControl.Physics;
+using StillControl.Process;
+using StillControl.Sensors;
+
+namespace StillControl.Simulation;
+
+/// <summary>How one simulated sensor samples: the real part's period, resolution and noise.</summary>
+public readonly record struct SensorSpec(double PeriodSeconds, double Resolution, double NoiseStandardDeviation)
+{
+    /// <summary>DS18B20: a 12-bit conversion takes up to 750 ms, in steps of 0.0625 °C.</summary>
+    public static readonly SensorSpec Ds18b20 = new(0.75, 0.0625, 0.04);
+    /// <summary>PT100 through a MAX31865: fast, for the still head.</summary>
+    public static readonly SensorSpec Pt100 = new(0.1, 0.01, 0.02);
+    /// <summary>RS-485 pressure transmitter polled over Modbus.</summary>
+    public static readonly SensorSpec PressureTransmitter = new(0.2, 0.1, 0.15);
+    public static readonly SensorSpec FlowMeter = new(1.0, 0.01, 0.005);
+    public static readonly SensorSpec Barometer = new(1.0, 0.01, 0.03);
+    public static readonly SensorSpec StrengthMeter = new(1.0, 0.1, 0.1);
+    public static readonly SensorSpec DigitalInput = new(0.05, 1, 0);
+}
+
+/// <summary>
+/// The simulated still: a hardware implementation like the Pi's. Its sensors sample the physics model at their own periods with
+/// their own resolution and noise; its actuators drive the model; the scenario's faults act on both.
+/// </summary>
+public sealed class SimulatedStill : ISensorBank, IActuators
+{
+    private const double MaximumPhysicsStepSeconds = 0.25;
+
+    private readonly Scenario scenario;
+    private readonly FaultSchedule schedule;
+    private readonly SensorSpec?[] specs = new SensorSpec?[Channels.Count];
+    private readonly DateTimeOffset[] nextSample = new DateTimeOffset[Channels.Count];
+    private readonly Reading[] latest = new Reading[Channels.Count];
+    private readonly double?[] frozen = new double?[Channels.Count];
+    private SplitMix random;
+    private DateTimeOffset? lastAdvance;
+    private double steamLineCelsius;
+
+    public SimulatedStill(Scenario scenario, FaultSchedule schedule, int seed, StillModelState? restored = null)
+    {
+        this.scenario = scenario;
+        this.schedule = schedule;
+        random = new SplitMix((ulong)seed * 0x2545F4914F6CDD1DUL + 1);
+        Model = new StillModel(scenario.Still, restored);
+        steamLineCelsius = scenario.Still.AmbientCelsius;
+        specs[(int)Channel.Steam] = SensorSpec.Ds18b20;
+        specs[(int)Channel.SteamPressure] = SensorSpec.PressureTransmitter;
+        specs[(int)Channel.Vapour] = SensorSpec.Pt100;
+        specs[(int)Channel.BedSurface] = SensorSpec.Ds18b20;
+        specs[(int)Channel.CoolingIn] = SensorSpec.Ds18b20;
+        specs[(int)Channel.CoolingOut] = SensorSpec.Ds18b20;
+        specs[(int)Channel.CoolingFlow] = SensorSpec.FlowMeter;
+        specs[(int)Channel.Distillate] = SensorSpec.Ds18b20;
+        specs[(int)Channel.DistillateFlow] = SensorSpec.FlowMeter;
+        specs[(int)Channel.Barometer] = SensorSpec.Barometer;
+        specs[(int)Channel.Strength] = scenario.StrengthMeter ? SensorSpec.StrengthMeter : null;
+        specs[(int)Channel.EmergencyStop] = SensorSpec.DigitalInput;
+    }
+
+    public StillModel Model { get; }
+
+    public OutputState Outputs { get; private set; } = OutputState.Safe;
+
+    public void Apply(Decisions decisions) =>
+        Outputs = new OutputState(decisions.SteamValvePercent, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon);
+
+    public void SetSafe() => Outputs = OutputState.Safe;
+
+    public void Read(ReadingSnapshot into, DateTimeOffset now)
+    {
+        Advance(now);
+        for (var i = 0; i < Channels.Count; i++)
+        {
+            if (specs[i] is not { } spec)
+            {
+                into[(Channel)i] = Reading.NotConfigured;
+                continue;
+            }
+            if (nextSample[i] == default)
+            {
+                // Stagger the first samples so the sensors do not all report in the same instant.
+                nextSample[i] = now + TimeSpan.FromSeconds(spec.PeriodSeconds * random.NextDouble());
+            }
+            if (now >= nextSample[i])
+            {
+                var period = TimeSpan.FromSeconds(spec.PeriodSeconds);
+                var missed = (long)((now - nextSample[i]).Ticks / period.Ticks);
+                var at = nextSample[i] + period * missed;
+                nextSample[i] = at + period;
+                latest[i] = Sample((Channel)i, spec, at);
+            }
+            into[(Channel)i] = latest[i];
+        }
+    }
+
+    private void Advance(DateTimeOffset now)
+    {
+        if (lastAdvance is not { } last)
+        {
+            lastAdvance = now;
+            return;
+        }
+        var remaining = (now - last).TotalSeconds;
+        lastAdvance = now;
+        var disturbances = Disturbances(now);
+        while (remaining > 1e-9)
+        {
+            var h = Math.Min(MaximumPhysicsStepSeconds, remaining);
+            Model.Step(h, Outputs.SteamValvePercent, Outputs.CoolingValvePercent, disturbances);
+            remaining -= h;
+        }
+        var steamTarget = Model.State.SteamKilogramsPerSecond > 0.001 ? 100.5 + 0.25 * Model.State.SteamPressureKilopascals : 60;
+        steamLineCelsius += (steamTarget - steamLineCelsius) * Math.Min(1, (now - last).TotalSeconds / 10);
+    }
+
+    private StillDisturbances Disturbances(DateTimeOffset now)
+    {
+        var result = new StillDisturbances { SteamSurgeFactor = 1 };
+        foreach (var fault in scenario.Faults)
+        {
+            if (!schedule.IsActive(fault, now)) continue;
+            switch (fault.Kind)
+            {
+                case FaultKinds.CoolingWaterLoss:
+                    result.CoolingWaterLost = true;
+                    break;
+                case FaultKinds.CoolingWaterHot:
+                    result.CoolingInletCelsius = fault.ValueCelsius;
+                    break;
+                case FaultKinds.SteamPressureSurge:
+                    result.SteamSurgeFactor = fault.Factor ?? 2.5;
+                    break;
+            }
+        }
+        return result;
+    }
+
+    private double TrueValue(Channel channel, DateTimeOffset at)
+    {
+        var s = Model.State;
+        return channel switch
+        {
+            Channel.Steam => steamLineCelsius,
+            Channel.SteamPressure => s.SteamPressureKilopascals,
+            Channel.Vapour => s.HeadCelsius,
+            Channel.BedSurface => s.BedSurfaceProbeCelsius,
+            Channel.CoolingIn => s.CoolingInCelsius,
+            Channel.CoolingOut => s.CoolingOutCelsius,
+            Channel.CoolingFlow => s.CoolingFlowLitresPerMinute,
+            Channel.Distillate => s.DistillateCelsius,
+            Channel.DistillateFlow => s.DistillateLitresPerMinute,
+            Channel.Barometer => Model.Parameters.BarometerHectopascals,
+            Channel.Strength => s.DistillateStrengthPercentVolume,
+            Channel.EmergencyStop => FaultActive(FaultKinds.EmergencyStop, null, at) is not null ? 1 : 0,
+            _ => double.NaN,
+        };
+    }
+
+    private Reading Sample(Channel channel, SensorSpec spec, DateTimeOffset at)
+    {
+        if (FaultActive(FaultKinds.SensorDisconnect, channel, at) is not null)
+        {
+            return Reading.Faulted(FaultReason.Disconnected, at);
+        }
+        if (FaultActive(FaultKinds.SensorPowerOnReading, channel, at) is not null)
+        {
+            return Reading.Good(85.0, at);
+        }
+
+        var value = TrueValue(channel, at);
+        if (spec.NoiseStandardDeviation > 0)
+        {
+            var noise = spec.NoiseStandardDeviation * random.NextGaussian();
+            // Flow meters count pulses: their noise scales with the flow and a stopped flow reads exactly zero.
+            value = channel is Channel.CoolingFlow or Channel.DistillateFlow ? Math.Max(0, value * (1 + noise * 2) + (value > 0 ? noise : 0)) : value + noise;
+        }
+        value = Math.Round(value / spec.Resolution) * spec.Resolution;
+        if (channel is Channel.CoolingFlow or Channel.DistillateFlow) value = Math.Max(0, value);
+
+        if (FaultActive(FaultKinds.SensorStuck, channel, at) is not null)
+        {
+            frozen[(int)channel] ??= latest[(int)channel].IsGood ? latest[(int)channel].Value : value;
+            return Reading.Good(frozen[(int)channel]!.Value, at);
+        }
+        frozen[(int)channel] = null;
+        if (FaultActive(FaultKinds.SensorSpike, channel, at) is { } spike)
+        {
+            value += spike.ValueCelsius ?? 40;
+        }
+        return Reading.Good(value, at);
+    }
+
+    private ScenarioFault? FaultActive(string kind, Channel? channel, DateTimeOffset at)
+    {
+        foreach (var fault in scenario.Faults)
+        {
+            if (fault.Kind == kind && (channel is null || fault.ChannelValue == channel) && schedule.IsActive(fault, at))
+            {
+                return fault;
+            }
+        }
+        return null;
+    }
+
+    public string Checkpoint() => JsonSerializer.Serialize(Model.State);
+
+    public static StillModelState? Restore(string? json) => json is null ? null : JsonSerializer.Deserialize<StillModelState>(json);
+}
