@@ -32,16 +32,9 @@ public static class StillController
         SignalCheck.Update(readings, state.Signals, recipe, now);
         EstimateStrength(state, recipe, dt);
 
-        var inhibit = EvaluateInterlocks(state, recipe, now, decisions, out var tripSlot);
+        var inhibit = Interlocks(state, recipe, now, decisions);
 
         var phase = state.Phase;
-        if (phase.IsActive() && !state.Held && tripSlot >= 0)
-        {
-            var slot = state.AlarmSlots[tripSlot];
-            Hold(state, now, Alarms.Code(tripSlot), decisions);
-            decisions.Events.Add(new ControllerEvent(EventKind.InterlockTrip, now, phase, Alarms.Code(tripSlot), slot.Detail, TripChannel(tripSlot)));
-        }
-
         if (phase.IsActive())
         {
             Accumulate(state, recipe, dt);
@@ -50,6 +43,11 @@ public static class StillController
                 state.PhaseRunningSeconds += dt;
                 Advance(state, recipe, now, decisions);
             }
+        }
+        if (state.Phase != phase && state.Phase.IsActive())
+        {
+            // The new phase may need a reading the old one did not: judge the interlocks again before any steam is decided.
+            inhibit = Interlocks(state, recipe, now, decisions);
         }
 
         ComputeOutputs(state, recipe, dt, now, decisions);
@@ -75,6 +73,18 @@ public static class StillController
         decisions.CoverLayerAdvised = state.Phase == Phase.Loading && state.CoverAdvised;
         decisions.Horn = state.AnyUnacknowledged();
         decisions.Beacon = state.AnyActive() || state.Held;
+    }
+
+    private static bool Interlocks(BatchState state, Recipe recipe, DateTimeOffset now, Decisions decisions)
+    {
+        var inhibit = EvaluateInterlocks(state, recipe, now, decisions, out var tripSlot);
+        if (state.Phase.IsActive() && !state.Held && tripSlot >= 0)
+        {
+            var slot = state.AlarmSlots[tripSlot];
+            Hold(state, now, Alarms.Code(tripSlot), decisions);
+            decisions.Events.Add(new ControllerEvent(EventKind.InterlockTrip, now, state.Phase, Alarms.Code(tripSlot), slot.Detail, TripChannel(tripSlot)));
+        }
+        return inhibit || state.Held;
     }
 
     /// <summary>Applies an operator command. A command not valid now is refused with a reason and changes nothing.</summary>

@@ -142,7 +142,8 @@ public sealed class HeadsEnd
 public sealed class HeadsPhase
 {
     public SteamSetting Steam { get; set; } = SteamSetting.Slow(valve: 25, min: 10, max: 35, pressureMax: 30, ramp: 0.5);
-    public CoolingThreshold Cooling { get; set; } = CoolingThreshold.OnDistillate(30, 33);
+    /// <summary>Heads run at about 30 °C.</summary>
+    public CoolingThreshold Cooling { get; set; } = CoolingThreshold.OnDistillate(29, 33);
     public string Receiver { get; set; } = "heads";
     /// <summary>Heads end at whichever of these is reached first.</summary>
     public HeadsEnd End { get; set; } = new();
@@ -159,7 +160,8 @@ public sealed class HeartsGrade
 public sealed class HeartsPhase
 {
     public SteamSetting Steam { get; set; } = SteamSetting.Slow(valve: 25, min: 10, max: 35, pressureMax: 30, ramp: 0.5, flowTarget: 2.25);
-    public CoolingThreshold Cooling { get; set; } = CoolingThreshold.OnDistillate(28, 30);
+    /// <summary>Hearts not above 30 °C: the target sits below the maximum by more than the loop's ripple.</summary>
+    public CoolingThreshold Cooling { get; set; } = CoolingThreshold.OnDistillate(27, 30);
     /// <summary>From strongest to weakest; the last grade's end is the cut to tails.</summary>
     [JsonObjectCreationHandling(JsonObjectCreationHandling.Replace)]
     public List<HeartsGrade> Grades { get; set; } =

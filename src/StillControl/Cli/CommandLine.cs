@@ -19,7 +19,7 @@ namespace StillControl.Cli;
 public sealed record SimulationResult(
     string BatchId, string Outcome, string EndReason, int Seed, IReadOnlyList<PhaseReport> Phases, IReadOnlyList<FractionReport> Fractions,
     IReadOnlyList<AlarmReport> Alarms, IReadOnlyList<ActionReport> OperatorActions, double? InterlockLatencyMs, double SimulatedSeconds, double WallSeconds,
-    double ControlPeriodMs, string Journal);
+    double ProcessWallSeconds, double ControlPeriodMs, string Journal);
 
 public static class CommandLine
 {
@@ -138,6 +138,7 @@ public static class CommandLine
             report.Phases, report.Fractions, report.Alarms, report.OperatorActions,
             cycle.InterlockLatencyMaxMilliseconds is { } latency ? Math.Round(latency, 1) : null,
             Math.Round(((state.EndedAt ?? now) - (state.StartedAt ?? start)).TotalSeconds, 1),
+            Math.Round(outcome.LoopWallTime.TotalSeconds, 3),
             Math.Round(wall.Elapsed.TotalSeconds, 3),
             host.Services.GetRequiredService<ControlOptions>().Period.TotalMilliseconds,
             journalPath);
@@ -151,7 +152,7 @@ public static class CommandLine
             output.Write(report.ToText());
             output.WriteLine();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Simulation ended: {result.EndReason}. {result.SimulatedSeconds:0} s simulated in {result.WallSeconds:0.00} s ({result.SimulatedSeconds / Math.Max(result.WallSeconds, 1e-6):0}x real time); " +
+                $"Simulation ended: {result.EndReason}. {result.SimulatedSeconds:0} s simulated in {result.WallSeconds:0.00} s ({result.SimulatedSeconds / Math.Max(result.WallSeconds, 1e-6):0}x real time; {result.ProcessWallSeconds:0.00} s with host start and stop); " +
                 $"largest interlock latency {(result.InterlockLatencyMs is { } l ? $"{l:0} ms" : "— (no trip)")}; journal {journalPath}"));
         }
         return 0;

@@ -7,6 +7,9 @@ namespace StillControl.Hosting;
 public sealed class ServiceOutcome
 {
     public Exception? Failure { get; set; }
+
+    /// <summary>Wall time from the first control step to the last: what a simulated batch cost, without host start-up.</summary>
+    public TimeSpan LoopWallTime { get; set; }
 }
 
 /// <summary>
@@ -19,6 +22,7 @@ public sealed partial class StillService(ControlCycle cycle, IControlPacer pacer
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        var started = TimeProvider.System.GetTimestamp();
         try
         {
             cycle.Start();
@@ -36,6 +40,7 @@ public sealed partial class StillService(ControlCycle cycle, IControlPacer pacer
         finally
         {
             cycle.Stop();
+            outcome.LoopWallTime = TimeProvider.System.GetElapsedTime(started);
             LogStopped();
             lifetime.StopApplication();
         }

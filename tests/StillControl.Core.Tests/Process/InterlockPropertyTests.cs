@@ -1,0 +1,115 @@
+using CsCheck;
+using StillControl.Recipes;
+
+namespace StillControl.Process;
+
+/// <summary>
+/// The safety property, over random sequences of operator commands and sensor trouble: in no step is steam commanded open while
+/// an interlock condition holds, and a refused command changes nothing.
+/// </summary>
+public class InterlockPropertyTests
+{
+    private enum Trouble { None, CoolingFlowLow, CoolingFlowFaulted, Overpressure, EmergencyStop, EmergencyStopFaulted, CoolingOutHot, DistillateHot, VapourFaulted, PressureFaulted, PowerOnValue, Spike }
+
+    private sealed record Action(CommandKind? Command, Trouble Trouble, int Steps);
+
+    private static readonly Gen<Action> GenAction =
+        Gen.Select(
+            Gen.Int[0, 10].Select(i => i < 7 ? (CommandKind?)(CommandKind)i : null),
+            Gen.Int[0, 24].Select(i => i < 12 ? (Trouble)i : Trouble.None),
+            Gen.Int[1, 40],
+            (command, trouble, steps) => new Action(command, trouble, steps));
+
+    [Fact]
+    public void Steam_is_never_commanded_open_while_an_interlock_condition_holds()
+    {
+        long stepsWithSteam = 0, stepsWithInterlock = 0;
+        GenAction.Array[1, 60].Sample(actions =>
+        {
+            var h = new ControllerHarness();
+            var recipe = h.Recipe;
+            h.Step(4);
+            // A still that is already distilling when it starts, so every phase is reached quickly.
+            h.Distilling(84);
+            foreach (var action in actions)
+            {
+                Apply(h, action.Trouble);
+                if (action.Command is { } command)
+                {
+                    var before = ProcessState(h.State);
+                    var result = h.Command(command);
+                    if (!result.Accepted && before != ProcessState(h.State)) return false;
+                }
+                for (var i = 0; i < action.Steps; i++)
+                {
+                    h.Step();
+                    var holds = InterlockHolds(h, recipe);
+                    if (holds) Interlocked.Increment(ref stepsWithInterlock);
+                    if (h.Decisions.SteamValvePercent > 0) Interlocked.Increment(ref stepsWithSteam);
+                    if (holds && h.Decisions.SteamValvePercent > 0) return false;
+                    if (h.Decisions.SteamValvePercent > 0 && (!h.State.Phase.IsActive() || h.State.Held)) return false;
+                    if (h.Decisions.SteamValvePercent > 0 && h.Decisions.CoolingValvePercent < recipe.CoolingControl.ValveMinimumPercent) return false;
+                }
+            }
+            return true;
+        }, iter: 300, seed: null);
+        // The property means something only if the sequences both opened steam and raised interlocks often.
+        Assert.True(stepsWithSteam > 1000, $"only {stepsWithSteam} steps with steam open");
+        Assert.True(stepsWithInterlock > 1000, $"only {stepsWithInterlock} steps with an interlock condition");
+    }
+
+    /// <summary>The batch state without its audit trail: a refused command is recorded there and must change nothing else.</summary>
+    private static string ProcessState(BatchState state)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(state, new System.Text.Json.JsonSerializerOptions { IncludeFields = true }))!.AsObject();
+        node.Remove("Actions");
+        return node.ToJsonString();
+    }
+
+    /// <summary>The conditions, written out again from the readings the controller saw, independently of its own code.</summary>
+    private static bool InterlockHolds(ControllerHarness h, Recipe recipe)
+    {
+        var r = h.Readings;
+        var limits = recipe.Interlocks;
+        bool Bad(Channel c) => !r[c].IsGood;
+        if (r[Channel.EmergencyStop].Quality != ReadingQuality.NotConfigured && (Bad(Channel.EmergencyStop) || r[Channel.EmergencyStop].Value >= 0.5)) return true;
+        if (Bad(Channel.CoolingFlow) || r[Channel.CoolingFlow].Value < limits.CoolingFlowMinimumLitresPerMinute) return true;
+        if (r[Channel.SteamPressure].IsGood && r[Channel.SteamPressure].Value > limits.SteamPressureTripKilopascals) return true;
+        if (r[Channel.CoolingOut].IsGood && r[Channel.CoolingOut].Value > limits.CoolingOutTripCelsius) return true;
+        if (r[Channel.Distillate].IsGood && r[Channel.Distillate].Value > limits.DistillateTripCelsius) return true;
+        // A reading a running phase needs that the source reports faulted.
+        var phase = h.State.Phase;
+        if (phase.IsActive() && (Bad(Channel.SteamPressure))) return true;
+        if (phase == Phase.Loading && Bad(Channel.BedSurface)) return true;
+        if (phase >= Phase.Sealed && phase.IsActive() && (Bad(Channel.Distillate) || Bad(Channel.CoolingOut) || Bad(Channel.DistillateFlow))) return true;
+        if (phase.IsCollecting() && Bad(Channel.Vapour)) return true;
+        // A 85.0 °C power-on value or a 40 °C jump on a needed channel is doubt about a sensor, whatever its quality flag says.
+        if (phase.IsActive() && r[Channel.Distillate].IsGood && r[Channel.Distillate].Value == 85.0) return true;
+        return false;
+    }
+
+    private static void Apply(ControllerHarness h, Trouble trouble)
+    {
+        // Clear the previous trouble, then add this one.
+        h.Values[Channel.CoolingFlow] = 40;
+        h.Values[Channel.SteamPressure] = 15;
+        h.Values[Channel.EmergencyStop] = 0;
+        h.Values[Channel.CoolingOut] = 40;
+        h.Values[Channel.Distillate] = 28;
+        h.Values[Channel.Vapour] = 84;
+        switch (trouble)
+        {
+            case Trouble.CoolingFlowLow: h.Values[Channel.CoolingFlow] = 2; break;
+            case Trouble.CoolingFlowFaulted: h.Values[Channel.CoolingFlow] = null; break;
+            case Trouble.Overpressure: h.Values[Channel.SteamPressure] = 95; break;
+            case Trouble.EmergencyStop: h.Values[Channel.EmergencyStop] = 1; break;
+            case Trouble.EmergencyStopFaulted: h.Values[Channel.EmergencyStop] = null; break;
+            case Trouble.CoolingOutHot: h.Values[Channel.CoolingOut] = 85; break;
+            case Trouble.DistillateHot: h.Values[Channel.Distillate] = 70; break;
+            case Trouble.VapourFaulted: h.Values[Channel.Vapour] = null; break;
+            case Trouble.PressureFaulted: h.Values[Channel.SteamPressure] = null; break;
+            case Trouble.PowerOnValue: h.Jump(Channel.Distillate, 85.0); break;
+            case Trouble.Spike: h.Jump(Channel.Distillate, 68); break;
+        }
+    }
+}
