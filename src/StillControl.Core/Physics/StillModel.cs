@@ -252,6 +252,8 @@ public sealed class StillModel
                 waterOutTarget = waterCapacity > 0 ? vapourCelsius - 3 : Math.Max(s.CoolingOutCelsius, vapourCelsius - 3);
                 distillateTarget = vapourCelsius;
                 s.UncondensedVapourKilograms += (vapourRate - condensedRate) * seconds;
+                // Uncondensed vapour leaves through the condenser vent with its ethanol: the fire hazard the interlocks exist for.
+                s.EthanolLostKilograms += (vapourRate - condensedRate) * massFraction * seconds;
             }
         }
         var condenserTau = waterCapacity > 0 ? p.CondenserTimeConstantSeconds : p.CondenserTimeConstantSeconds * 3;
