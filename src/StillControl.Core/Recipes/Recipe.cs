@@ -255,7 +255,7 @@ public sealed class SensorLimitsByChannel
     [JsonPropertyName("distillate")] public SensorLimits Distillate { get; set; } = SensorLimits.Temperature(110, 10);
     [JsonPropertyName("distillate-flow")] public SensorLimits DistillateFlow { get; set; } = new() { MinimumValue = 0, MaximumValue = 100, StaleSeconds = 5, StuckSeconds = 60 };
     [JsonPropertyName("barometer")] public SensorLimits Barometer { get; set; } = new() { MinimumValue = 800, MaximumValue = 1100, MaximumRatePerSecond = 5, StaleSeconds = 10 };
-    [JsonPropertyName("strength")] public SensorLimits Strength { get; set; } = new() { MinimumValue = 0, MaximumValue = 100, MaximumRatePerSecond = 10, StaleSeconds = 5, StuckSeconds = 120 };
+    [JsonPropertyName("strength")] public SensorLimits Strength { get; set; } = new() { MinimumValue = 0, MaximumValue = 100, StaleSeconds = 5, StuckSeconds = 120 };
     [JsonPropertyName("emergency-stop")] public SensorLimits EmergencyStop { get; set; } = new() { MinimumValue = 0, MaximumValue = 1, StaleSeconds = 1 };
 
     public SensorLimits this[Channel channel] => channel switch
