@@ -296,13 +296,29 @@ public static class CommandLine
         throw new BadInputException($"simulate: --speed = '{text}': 'max' or a number from 0.1 to 1000000 (times real time)");
     }
 
-    /// <summary>Options are validated before the loop starts, so a bad value fails at boot naming its key.</summary>
+    /// <summary>Options are validated before the loop starts, so a bad value fails at boot naming its key; every bad key is named at once.</summary>
     private static void ValidateOptions(IServiceProvider services)
     {
-        _ = services.GetRequiredService<IOptions<StillOptions>>().Value;
-        _ = services.GetRequiredService<IOptions<HardwareOptions>>().Value;
-        _ = services.GetRequiredService<IOptions<ControlLoopOptions>>().Value;
-        _ = services.GetRequiredService<IOptions<JournalOptions>>().Value;
-        _ = services.GetRequiredService<IOptions<SimulationOptions>>().Value;
+        var failures = new List<string>();
+        void Check<T>() where T : class
+        {
+            try
+            {
+                _ = services.GetRequiredService<IOptions<T>>().Value;
+            }
+            catch (OptionsValidationException ex)
+            {
+                failures.AddRange(ex.Failures);
+            }
+        }
+        Check<StillOptions>();
+        Check<HardwareOptions>();
+        Check<ControlLoopOptions>();
+        Check<JournalOptions>();
+        Check<SimulationOptions>();
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException("StillControl", typeof(StillOptions), failures);
+        }
     }
 }
