@@ -86,7 +86,14 @@ public static class CommandLine
             ? int.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : throw new BadInputException($"simulate: --seed = '{seedText}': a whole number")
             : scenario.Seed ?? 1;
         var journalPath = a.Value("--journal") ?? "stillcontrol.db";
-        var overrides = new Dictionary<string, string?> { ["Journal:Path"] = journalPath };
+        var logLevel = a.Has("--verbose") ? "Information" : "Error";
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Journal:Path"] = journalPath,
+            // The simulation prints its own progress; the host's log speaks only of failures unless asked.
+            ["Logging:LogLevel:Default"] = logLevel,
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = logLevel,
+        };
         if (a.Value("--period-ms") is { } period) overrides["Control:PeriodMilliseconds"] = period;
 
         var recipe = Files.LoadRecipe(a.Value("--recipe"));

@@ -33,11 +33,7 @@ public sealed class BatchJournal : IDisposable
     private readonly ArrayBufferWriter<byte> buffer = new(2048);
     private readonly Utf8JsonWriter json;
 
-    public static readonly JsonSerializerOptions StateOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        IncludeFields = true,
-    };
+    public static JsonSerializerOptions StateOptions => JournalJsonContext.Default.Options;
 
     public string Path { get; }
 
@@ -170,7 +166,7 @@ public sealed class BatchJournal : IDisposable
     {
         if (state.BatchId is null) return;
         var p = saveState.Parameters;
-        p[0].Value = JsonSerializer.Serialize(state, StateOptions);
+        p[0].Value = JsonSerializer.Serialize(state, JournalJsonContext.Default.BatchState);
         p[1].Value = at.ToUnixTimeMilliseconds();
         p[2].Value = state.Phase.Name();
         p[3].Value = state.EndedAt is { } ended ? ended.ToUnixTimeMilliseconds() : DBNull.Value;
@@ -212,7 +208,7 @@ public sealed class BatchJournal : IDisposable
         command.CommandText = "SELECT id, state_json, recipe_json FROM batches WHERE ended_at IS NULL AND state_json IS NOT NULL ORDER BY started_at DESC LIMIT 1";
         using var reader = command.ExecuteReader();
         if (!reader.Read()) return null;
-        var state = JsonSerializer.Deserialize<BatchState>(reader.GetString(1), StateOptions)
+        var state = JsonSerializer.Deserialize(reader.GetString(1), JournalJsonContext.Default.BatchState)
             ?? throw new InvalidDataException($"journal {Path}: batch {reader.GetString(0)} has an empty state");
         return (reader.GetString(0), state, reader.GetString(2));
     }
@@ -249,7 +245,7 @@ public sealed class BatchJournal : IDisposable
         command.Parameters.AddWithValue("$id", id);
         using var reader = command.ExecuteReader();
         if (!reader.Read() || reader.IsDBNull(0)) return null;
-        var state = JsonSerializer.Deserialize<BatchState>(reader.GetString(0), StateOptions)!;
+        var state = JsonSerializer.Deserialize(reader.GetString(0), JournalJsonContext.Default.BatchState)!;
         return (state, reader.GetString(1), reader.IsDBNull(2) ? "unfinished" : reader.GetString(2));
     }
 

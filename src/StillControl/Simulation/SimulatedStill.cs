@@ -205,7 +205,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators
         return null;
     }
 
-    public string Checkpoint() => JsonSerializer.Serialize(Model.State);
+    public string Checkpoint() => JsonSerializer.Serialize(Model.State, Journal.JournalJsonContext.Default.StillModelState);
 
-    public static StillModelState? Restore(string? json) => json is null ? null : JsonSerializer.Deserialize<StillModelState>(json);
+    public static StillModelState? Restore(string? json) => json is null ? null : JsonSerializer.Deserialize(json, Journal.JournalJsonContext.Default.StillModelState);
 }
