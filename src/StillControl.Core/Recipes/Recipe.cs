@@ -23,27 +23,21 @@ public sealed class Recipe
     /// <summary>Plausibility limits per channel; a recipe names only the limits it changes.</summary>
     public SensorLimitsByChannel Sensors { get; set; } = new();
 
-    public SteamSetting SteamFor(Phase phase) => phase switch
+    /// <summary>The settings of a running phase: its steam rule and its cooling threshold.</summary>
+    public IRunningPhase For(Phase phase) => phase switch
     {
-        Phase.Loading => Loading.Steam,
-        Phase.Sealed => Sealed.Steam,
-        Phase.Heads => Heads.Steam,
-        Phase.Hearts => Hearts.Steam,
-        Phase.Tails => Tails.Steam,
-        Phase.Steaming => Steaming.Steam,
-        _ => throw new ArgumentOutOfRangeException(nameof(phase), phase, "no steam setting outside a running batch"),
+        Phase.Loading => Loading,
+        Phase.Sealed => Sealed,
+        Phase.Heads => Heads,
+        Phase.Hearts => Hearts,
+        Phase.Tails => Tails,
+        Phase.Steaming => Steaming,
+        _ => throw new ArgumentOutOfRangeException(nameof(phase), phase, "only a running batch has phase settings"),
     };
 
-    public CoolingThreshold CoolingFor(Phase phase) => phase switch
-    {
-        Phase.Loading => Loading.Cooling,
-        Phase.Sealed => Sealed.Cooling,
-        Phase.Heads => Heads.Cooling,
-        Phase.Hearts => Hearts.Cooling,
-        Phase.Tails => Tails.Cooling,
-        Phase.Steaming => Steaming.Cooling,
-        _ => throw new ArgumentOutOfRangeException(nameof(phase), phase, "no cooling threshold outside a running batch"),
-    };
+    public SteamSetting SteamFor(Phase phase) => For(phase).Steam;
+
+    public CoolingThreshold CoolingFor(Phase phase) => For(phase).Cooling;
 
     public SensorLimits LimitsFor(Channel channel) => Sensors[channel];
 }
@@ -105,7 +99,14 @@ public sealed class CoolingThreshold
     public static CoolingThreshold OnDistillate(double target, double max) => new() { Channel = CoolingChannels.Distillate, TargetCelsius = target, MaximumCelsius = max };
 }
 
-public sealed class LoadingPhase
+/// <summary>What every running phase has: a steam setting and a cooling threshold.</summary>
+public interface IRunningPhase
+{
+    SteamSetting Steam { get; }
+    CoolingThreshold Cooling { get; }
+}
+
+public sealed class LoadingPhase : IRunningPhase
 {
     public SteamSetting Steam { get; set; } = SteamSetting.Slow(valve: 30, min: 5, max: 35, pressureMax: 50, ramp: 1);
     public CoolingThreshold Cooling { get; set; } = CoolingThreshold.OnDistillate(30, 35);
@@ -123,7 +124,7 @@ public sealed class FirstDistillateDetection
     public double? RiseAboveCoolingInCelsius { get; set; }
 }
 
-public sealed class SealedPhase
+public sealed class SealedPhase : IRunningPhase
 {
     public SteamSetting Steam { get; set; } = SteamSetting.Slow(valve: 25, min: 5, max: 35, pressureMax: 30, ramp: 1);
     public CoolingThreshold Cooling { get; set; } = CoolingThreshold.OnDistillate(30, 35);
@@ -139,7 +140,7 @@ public sealed class HeadsEnd
     public double? DurationMinutes { get; set; }
 }
 
-public sealed class HeadsPhase
+public sealed class HeadsPhase : IRunningPhase
 {
     public SteamSetting Steam { get; set; } = SteamSetting.Slow(valve: 25, min: 10, max: 35, pressureMax: 30, ramp: 0.5);
     /// <summary>Heads run at about 30 °C.</summary>
@@ -157,7 +158,7 @@ public sealed class HeartsGrade
     public double EndBelowStrengthPercentVolume { get; set; }
 }
 
-public sealed class HeartsPhase
+public sealed class HeartsPhase : IRunningPhase
 {
     public SteamSetting Steam { get; set; } = SteamSetting.Slow(valve: 25, min: 10, max: 35, pressureMax: 30, ramp: 0.5, flowTarget: 2.25);
     /// <summary>Hearts not above 30 °C: the target sits below the maximum by more than the loop's ripple.</summary>
@@ -173,7 +174,7 @@ public sealed class HeartsPhase
     public double StrengthConfirmSeconds { get; set; } = 30;
 }
 
-public sealed class TailsPhase
+public sealed class TailsPhase : IRunningPhase
 {
     public SteamSetting Steam { get; set; } = SteamSetting.Strong(valve: 80, min: 40, max: 95, pressureMax: 50, ramp: 2);
     public CoolingThreshold Cooling { get; set; } = CoolingThreshold.OnDistillate(35, 40);
@@ -182,7 +183,7 @@ public sealed class TailsPhase
     public double MaximumDurationMinutes { get; set; } = 40;
 }
 
-public sealed class SteamingPhase
+public sealed class SteamingPhase : IRunningPhase
 {
     public SteamSetting Steam { get; set; } = SteamSetting.Strong(valve: 80, min: 40, max: 95, pressureMax: 50, ramp: 2);
     public CoolingThreshold Cooling { get; set; } = CoolingThreshold.OnDistillate(35, 45);
