@@ -79,7 +79,9 @@ public class StillServiceTests
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 8, 0, 0, TimeSpan.Zero));
         var (service, cycle, outputs, outcome, _, journal) = Build(files, time);
         await service.StartAsync(CancellationToken.None);
-        await Task.Delay(100);
+        var started = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (outputs.History.Count == 0 && DateTime.UtcNow < started) await Task.Delay(5);
+        await Task.Delay(50);
         Assert.Equal(OutputState.Safe, Assert.Single(outputs.History));
         Assert.Null(cycle.State.LastStepAt);
 
