@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use. The foundation needs none beyond the SDK; the hardware and telemetry work adds
-# mosquitto, victoria-metrics, socat and python3-pymodbus here.
-PACKAGES=()
+# Debian packages the tests use: a real Mosquitto broker and its command-line clients (an independent subscriber).
+# The history and hardware work add victoria-metrics, socat and python3-pymodbus here.
+PACKAGES=(mosquitto mosquitto-clients)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -16,6 +16,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The tests start their own brokers on free loopback ports; a broker the package starts as a service is not needed.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
+  systemctl stop mosquitto || true
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

@@ -101,7 +101,8 @@ public static class StillController
             });
         }
         var kind = result.Accepted ? EventKind.CommandAccepted : EventKind.CommandRefused;
-        decisions.Events.Add(new ControllerEvent(kind, now, state.Phase, command.Kind.Name(), $"{command.Kind.Name()} by {command.Operator} ({command.Source}): {result.Reason}"));
+        var id = command.Id is null ? "" : $", id {command.Id}";
+        decisions.Events.Add(new ControllerEvent(kind, now, state.Phase, command.Kind.Name(), $"{command.Kind.Name()} by {command.Operator} ({command.Source}{id}): {result.Reason}"));
         return result;
     }
 

@@ -27,6 +27,7 @@ public static class CommandLine
         stillcontrol: process control for a baijiu steam still
 
           stillcontrol simulate [--recipe F] [--scenario F] [--speed N|max] [--seed N] [--journal PATH] [--resume] [--json] [--verbose]
+                                [--mqtt embedded[:PORT]|HOST[:PORT]]
               Runs one batch on a simulated still (default speed: max). --resume continues the journal's interrupted batch.
           stillcontrol run [--config FILE]      the control service (Hardware:Mode=Simulated until the Pi layer lands)
           stillcontrol recipe show [--recipe F] [--json]
@@ -76,7 +77,7 @@ public static class CommandLine
 
     private static async Task<int> SimulateAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms"]);
+        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms", "--mqtt"]);
         if (a.Positionals.Count > 0) throw new BadInputException($"simulate: unexpected argument '{a.Positionals[0]}'");
         var json = a.Has("--json");
         var resume = a.Has("--resume");
@@ -95,6 +96,21 @@ public static class CommandLine
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = logLevel,
         };
         if (a.Value("--period-ms") is { } period) overrides["Control:PeriodMilliseconds"] = period;
+        if (a.Value("--mqtt") is { } mqtt)
+        {
+            // --mqtt embedded[:PORT]: a broker inside the simulation on loopback (1883); --mqtt HOST[:PORT]: that broker.
+            overrides["Mqtt:Enabled"] = "true";
+            if (mqtt.StartsWith("embedded", StringComparison.Ordinal))
+            {
+                if (mqtt.Length > "embedded".Length) overrides["Mqtt:EmbeddedPort"] = mqtt["embedded:".Length..];
+            }
+            else
+            {
+                var colon = mqtt.LastIndexOf(':');
+                overrides["Mqtt:Host"] = colon > 0 ? mqtt[..colon] : mqtt;
+                if (colon > 0) overrides["Mqtt:Port"] = mqtt[(colon + 1)..];
+            }
+        }
 
         var recipe = Files.LoadRecipe(a.Value("--recipe"));
         var start = new DateTimeOffset(DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
@@ -324,6 +340,7 @@ public static class CommandLine
         Check<ControlLoopOptions>();
         Check<JournalOptions>();
         Check<SimulationOptions>();
+        Check<Telemetry.MqttOptions>();
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("StillControl", typeof(StillOptions), failures);

@@ -29,6 +29,8 @@ public sealed partial class ControlCycle
     private readonly ILogger logger;
     private readonly List<ICycleObserver> observers = [];
     private readonly ConcurrentQueue<(OperatorCommand Command, TaskCompletionSource<CommandResult> Result)> commands = new();
+    private readonly ConcurrentQueue<ControllerEvent> audits = new();
+    private LiveState live = LiveState.Initial;
     private readonly string recipeJson;
     private DateTimeOffset nextSampleAt;
     private DateTimeOffset nextStateSaveAt;
@@ -64,6 +66,12 @@ public sealed partial class ControlCycle
     public bool StopRequested { get; set; }
 
     public void AddObserver(ICycleObserver observer) => observers.Add(observer);
+
+    /// <summary>The still as it is now, for publishers on other threads; replaced whole, never changed in place.</summary>
+    public LiveState Live => Volatile.Read(ref live);
+
+    /// <summary>Queues an event that happened outside the loop (a remote command refused before reaching the controller) for the journal.</summary>
+    public void Audit(ControllerEvent e) => audits.Enqueue(e);
 
     /// <summary>Queues a command for the next step; the task completes with the controller's answer.</summary>
     public Task<CommandResult> Submit(OperatorCommand command)
@@ -117,6 +125,10 @@ public sealed partial class ControlCycle
             }
             item.Result.TrySetResult(result);
         }
+        while (audits.TryDequeue(out var audit))
+        {
+            Decisions.Events.Add(audit with { Phase = State.Phase });
+        }
         var steamWasOpen = actuators.Outputs.SteamValvePercent > 0;
         StillController.Step(Readings, State, Recipe, now, Decisions);
         actuators.Apply(Decisions);
@@ -127,6 +139,11 @@ public sealed partial class ControlCycle
         {
             journal.AppendSample(State, Decisions, now);
             nextSampleAt = now + options.SampleInterval;
+            PublishLive(now);
+        }
+        else if (Decisions.Events.Count > 0)
+        {
+            PublishLive(now);
         }
         var force = State.Phase.IsFinished() && Decisions.Events.Count > 0;
         if (Decisions.Events.Count > 0) stateDirty = true;
@@ -162,6 +179,20 @@ public sealed partial class ControlCycle
                 LogJournalFailed(ex);
             }
         }
+    }
+
+    private void PublishLive(DateTimeOffset now)
+    {
+        List<string>? active = null, unacknowledged = null;
+        for (var i = 0; i < State.AlarmSlots.Length; i++)
+        {
+            if (State.AlarmSlots[i].Active) (active ??= []).Add(Alarms.Code(i));
+            if (State.AlarmSlots[i].Unacknowledged) (unacknowledged ??= []).Add(Alarms.Code(i));
+        }
+        Volatile.Write(ref live, new LiveState(now, State.BatchId, State.Phase.Name(), State.Held, State.Held ? State.HoldCause : null,
+            Math.Round(Decisions.SteamValvePercent, 2), Math.Round(Decisions.CoolingValvePercent, 2), Decisions.Receiver,
+            Decisions.StrengthPercentVolume is { } s ? Math.Round(s, 2) : null, Decisions.CoverLayerAdvised,
+            (IReadOnlyList<string>?)active ?? [], (IReadOnlyList<string>?)unacknowledged ?? []));
     }
 
     private void SaveState(DateTimeOffset now)
@@ -229,6 +260,19 @@ public sealed partial class ControlCycle
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not commit the journal while stopping")]
     private partial void LogJournalFailed(Exception exception);
+}
+
+/// <summary>What a remote watcher sees of the still: phase, valves, receiver, strength and alarms, at one moment.</summary>
+public sealed record LiveState(DateTimeOffset At, string? BatchId, string Phase, bool Held, string? HoldCause, double SteamValvePercent, double CoolingValvePercent,
+    string? Receiver, double? StrengthPercentVolume, bool CoverLayerAdvised, IReadOnlyList<string> ActiveAlarms, IReadOnlyList<string> UnacknowledgedAlarms)
+{
+    public static readonly LiveState Initial = new(DateTimeOffset.MinValue, null, "idle", false, null, 0, 100, null, null, false, [], []);
+
+    /// <summary>The same still apart from the time: a publisher sends state again only when this differs.</summary>
+    public bool SameAs(LiveState other) =>
+        BatchId == other.BatchId && Phase == other.Phase && Held == other.Held && HoldCause == other.HoldCause && Receiver == other.Receiver
+        && Math.Abs(SteamValvePercent - other.SteamValvePercent) < 0.5 && Math.Abs(CoolingValvePercent - other.CoolingValvePercent) < 0.5
+        && CoverLayerAdvised == other.CoverLayerAdvised && ActiveAlarms.SequenceEqual(other.ActiveAlarms) && UnacknowledgedAlarms.SequenceEqual(other.UnacknowledgedAlarms);
 }
 
 /// <summary>An observer whose state belongs in the journal next to the batch (the simulated still's physics).</summary>

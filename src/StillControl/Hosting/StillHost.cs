@@ -8,6 +8,7 @@ using StillControl.Journal;
 using StillControl.Recipes;
 using StillControl.Sensors;
 using StillControl.Simulation;
+using StillControl.Telemetry;
 
 namespace StillControl.Hosting;
 
@@ -98,6 +99,21 @@ public static class StillHost
                 : new RealTimePacer(time, period);
         });
         services.AddHostedService<StillService>();
+
+        services.AddSingleton<IValidateOptions<MqttOptions>, MqttOptionsValidator>();
+        services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateOnStart();
+        var mqtt = builder.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
+        if (mqtt.Enabled)
+        {
+            if (mqtt.Host is null)
+            {
+                services.AddHostedService(sp => new EmbeddedBroker(sp.GetRequiredService<IOptions<MqttOptions>>().Value, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
+            }
+            services.AddSingleton(sp => new MqttLink(sp.GetRequiredService<IOptions<MqttOptions>>().Value, sp.GetRequiredService<ControlCycle>(),
+                sp.GetRequiredService<IOptions<JournalOptions>>().Value.Path, sp.GetRequiredService<IOptions<StillOptions>>().Value.Site,
+                sp.GetRequiredService<IOptions<StillOptions>>().Value.Name, sp.GetRequiredService<ILogger<MqttLink>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<MqttLink>());
+        }
         return builder.Build();
     }
 

@@ -1,0 +1,48 @@
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet.Server;
+
+namespace StillControl.Telemetry;
+
+/// <summary>A broker inside the service, on loopback only, for a still with no plant broker configured.</summary>
+public sealed partial class EmbeddedBroker(MqttOptions options, ILogger<EmbeddedBroker> logger) : IHostedService, IDisposable
+{
+    private MqttServer? server;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var serverOptions = new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
+            .WithDefaultEndpointBoundIPV6Address(IPAddress.None)
+            .WithDefaultEndpointPort(options.EmbeddedPort)
+            .Build();
+        server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        try
+        {
+            await server.StartAsync();
+            LogStarted(options.EmbeddedPort);
+        }
+        catch (Exception ex)
+        {
+            // Another broker may already listen there; the link then talks to it. Telemetry must never stop the still.
+            LogNotStarted(options.EmbeddedPort, ex.Message);
+            server.Dispose();
+            server = null;
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (server is not null) await server.StopAsync(new MqttServerStopOptions());
+    }
+
+    public void Dispose() => server?.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Embedded MQTT broker listening on 127.0.0.1:{Port} (no Mqtt:Host configured)")]
+    private partial void LogStarted(int port);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded MQTT broker could not listen on 127.0.0.1:{Port}: {Reason}")]
+    private partial void LogNotStarted(int port, string reason);
+}

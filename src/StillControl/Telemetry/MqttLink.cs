@@ -1,0 +1,332 @@
+using System.Buffers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+using StillControl.Hosting;
+using StillControl.Journal;
+using StillControl.Process;
+
+namespace StillControl.Telemetry;
+
+/// <summary>
+/// The one owner of the MQTT connection (MQTTnet 5 has no managed client): connects with a will (availability offline,
+/// retained), reconnects with backoff, forwards the journal's samples and events after its persisted cursor oldest first,
+/// publishes the live state when it changes and every few seconds, and takes remote commands. It runs on its own task and
+/// only reads the journal, so a slow or absent broker never delays the control loop.
+/// </summary>
+public sealed partial class MqttLink : BackgroundService
+{
+    public const string CursorName = "mqtt";
+    private const int BatchRows = 200;
+
+    private readonly MqttOptions options;
+    private readonly ControlCycle cycle;
+    private readonly string journalPath;
+    private readonly StillTopics topics;
+    private readonly string clientId;
+    private readonly ILogger<MqttLink> logger;
+    private readonly IMqttClient client;
+    private readonly System.Threading.Channels.Channel<MqttApplicationMessage> incoming = System.Threading.Channels.Channel.CreateBounded<MqttApplicationMessage>(
+        new System.Threading.Channels.BoundedChannelOptions(64) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+    private readonly ArrayBufferWriter<byte> buffer = new(4096);
+    private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool draining;
+    private LiveState? lastState;
+    private DateTimeOffset lastStateAt;
+
+    public MqttLink(MqttOptions options, ControlCycle cycle, string journalPath, string site, string still, ILogger<MqttLink> logger)
+    {
+        this.options = options;
+        this.cycle = cycle;
+        this.journalPath = journalPath;
+        this.logger = logger;
+        topics = new StillTopics(options.TopicRoot, site, still);
+        clientId = $"stillcontrol-{site}-{still}";
+        client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            incoming.Writer.TryWrite(e.ApplicationMessage);
+            return Task.CompletedTask;
+        };
+    }
+
+    public StillTopics Topics => topics;
+
+    public bool Connected => client.IsConnected;
+
+    /// <summary>The broker's or the network's last complaint, for status displays and tests.</summary>
+    public string? LastError { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        using var reader = new JournalReader(journalPath);
+        var cursor = reader.LoadCursor(CursorName);
+        var backoff = TimeSpan.FromSeconds(1);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (!client.IsConnected)
+                {
+                    try
+                    {
+                        await ConnectAsync(stoppingToken);
+                        backoff = TimeSpan.FromSeconds(1);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        LastError = ex.Message;
+                        LogConnectFailed(options.Host ?? "127.0.0.1", ex.Message, backoff.TotalSeconds);
+                        await Task.Delay(backoff, stoppingToken);
+                        backoff = TimeSpan.FromSeconds(Math.Min(backoff.TotalSeconds * 2, options.ReconnectMaximumSeconds));
+                        continue;
+                    }
+                }
+                try
+                {
+                    var busy = await ForwardAsync(reader, cursor, stoppingToken);
+                    cursor = busy.Cursor;
+                    await CommandsAsync(stoppingToken);
+                    await StateAsync(stoppingToken);
+                    if (!busy.Sent)
+                    {
+                        if (draining) drained.TrySetResult();
+                        await Task.Delay(100, stoppingToken);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Whatever was not acknowledged stays behind the cursor and goes again after reconnecting.
+                    LastError = ex.Message;
+                    LogLinkLost(ex.Message);
+                    try { await client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None); } catch (Exception) { }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (client.IsConnected)
+            {
+                // A clean stop says offline itself; the will message covers a crash or a lost network.
+                try
+                {
+                    await PublishAsync(topics.Availability, "offline"u8.ToArray(), retain: true, CancellationToken.None);
+                    await client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None);
+                }
+                catch (Exception ex)
+                {
+                    LogLinkLost(ex.Message);
+                }
+            }
+        }
+    }
+
+    private async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        var builder = new MqttClientOptionsBuilder()
+            .WithClientId(clientId)
+            .WithTcpServer(options.Host ?? "127.0.0.1", options.Host is null ? options.EmbeddedPort : options.Port)
+            .WithCleanSession(true) // a command queued while the still was unreachable must not run later
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
+            .WithWillTopic(topics.Availability)
+            .WithWillPayload("offline")
+            .WithWillRetain(true)
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        if (options.Username is { } user)
+        {
+            builder.WithCredentials(user, options.ResolvePassword() ?? "");
+        }
+        if (options.Tls)
+        {
+            builder.WithTlsOptions(tls =>
+            {
+                tls.UseTls(true);
+                if (options.CaFile is { } ca)
+                {
+                    var chain = new X509Certificate2Collection();
+                    chain.ImportFromPemFile(ca);
+                    tls.WithTrustChain(chain);
+                }
+            });
+        }
+        var result = await client.ConnectAsync(builder.Build(), cancellationToken);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new InvalidOperationException($"broker refused the connection: {result.ResultCode} {result.ReasonString}".Trim());
+        }
+        LastError = null;
+        await PublishAsync(topics.Availability, "online"u8.ToArray(), retain: true, cancellationToken);
+        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(topics.Command, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken);
+        lastState = null;
+        LogConnected(options.Host ?? $"embedded broker on 127.0.0.1:{options.EmbeddedPort}", topics.Base);
+    }
+
+    private async Task<(bool Sent, ForwarderCursor Cursor)> ForwardAsync(JournalReader reader, ForwarderCursor cursor, CancellationToken cancellationToken)
+    {
+        var sent = false;
+        var events = reader.EventsAfter(cursor.Events, BatchRows);
+        foreach (var e in events)
+        {
+            await PublishAsync(topics.Events, EventJson(e), retain: false, cancellationToken);
+            cursor = cursor with { Events = e.Sequence };
+            sent = true;
+        }
+        var samples = reader.SamplesAfter(cursor.Samples, BatchRows);
+        foreach (var sample in samples)
+        {
+            await PublishAsync(topics.Telemetry, SampleJson(sample), retain: false, cancellationToken);
+            cursor = cursor with { Samples = sample.Sequence };
+            sent = true;
+        }
+        if (sent)
+        {
+            reader.SaveCursor(CursorName, cursor);
+        }
+        return (sent, cursor);
+    }
+
+    private async Task StateAsync(CancellationToken cancellationToken)
+    {
+        var state = cycle.Live;
+        var now = DateTimeOffset.UtcNow;
+        if (lastState is not null && state.SameAs(lastState) && now - lastStateAt < TimeSpan.FromSeconds(options.StatePeriodSeconds))
+        {
+            return;
+        }
+        await PublishAsync(topics.State, JsonSerializer.SerializeToUtf8Bytes(state, TelemetryJsonContext.Default.LiveState), retain: true, cancellationToken);
+        lastState = state;
+        lastStateAt = now;
+    }
+
+    private async Task CommandsAsync(CancellationToken cancellationToken)
+    {
+        while (incoming.Reader.TryRead(out var message))
+        {
+            var payload = message.Payload.ToArray();
+            var (command, id, refusal) = RemoteCommand.Parse(payload, options);
+            CommandResult result;
+            string name;
+            if (command is null)
+            {
+                name = "(unreadable)";
+                result = CommandResult.Refuse(refusal!);
+                cycle.Audit(new ControllerEvent(EventKind.CommandRefused, DateTimeOffset.UtcNow, Phase.Idle, "remote", $"remote command{(id is null ? "" : $" id {id}")} refused (mqtt): {refusal}"));
+            }
+            else
+            {
+                name = command.Kind.Name();
+                result = await cycle.Submit(command).WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            }
+            using var json = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(json))
+            {
+                writer.WriteStartObject();
+                if (id is null) writer.WriteNull("id"); else writer.WriteString("id", id);
+                writer.WriteString("command", command?.Kind.Name() ?? name);
+                writer.WriteBoolean("accepted", result.Accepted);
+                writer.WriteString("reason", result.Reason);
+                writer.WriteString("at", DateTimeOffset.UtcNow);
+                writer.WriteEndObject();
+            }
+            await PublishAsync(topics.CommandResult, json.ToArray(), retain: false, cancellationToken);
+        }
+    }
+
+    private Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken) =>
+        client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithRetainFlag(retain)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithContentType("application/json")
+            .Build(), cancellationToken);
+
+    private byte[] EventJson(JournalEvent e)
+    {
+        buffer.Clear();
+        using var writer = new Utf8JsonWriter(buffer);
+        writer.WriteStartObject();
+        writer.WriteNumber("seq", e.Sequence);
+        if (e.BatchId is null) writer.WriteNull("batchId"); else writer.WriteString("batchId", e.BatchId);
+        writer.WriteString("at", e.At);
+        writer.WriteString("kind", e.Kind);
+        writer.WriteString("code", e.Code);
+        writer.WriteString("phase", e.Phase);
+        writer.WriteString("message", e.Message);
+        if (e.Channel is null) writer.WriteNull("channel"); else writer.WriteString("channel", e.Channel);
+        writer.WriteEndObject();
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private byte[] SampleJson(JournalSample s)
+    {
+        buffer.Clear();
+        using var writer = new Utf8JsonWriter(buffer);
+        writer.WriteStartObject();
+        writer.WriteNumber("seq", s.Sequence);
+        if (s.BatchId is null) writer.WriteNull("batchId"); else writer.WriteString("batchId", s.BatchId);
+        writer.WriteString("at", s.At);
+        writer.WriteString("phase", s.Phase);
+        writer.WriteBoolean("held", s.Held);
+        writer.WriteNumber("steamValvePercent", s.SteamPercent);
+        writer.WriteNumber("coolingValvePercent", s.CoolingPercent);
+        if (s.Receiver is null) writer.WriteNull("receiver"); else writer.WriteString("receiver", s.Receiver);
+        if (s.StrengthPercent is { } strength) writer.WriteNumber("strengthPercentVolume", strength); else writer.WriteNull("strengthPercentVolume");
+        writer.WriteStartObject("channels");
+        using (var readings = JsonDocument.Parse(s.ReadingsJson))
+        {
+            foreach (var channel in readings.RootElement.EnumerateObject())
+            {
+                writer.WriteStartObject(channel.Name);
+                foreach (var property in channel.Value.EnumerateObject()) property.WriteTo(writer);
+                writer.WriteString("unit", Channels.TryParse(channel.Name, out var c) ? c.Unit() : "");
+                writer.WriteString("at", s.At);
+                writer.WriteEndObject();
+            }
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>On a clean stop the journal's backlog is drained first, for up to <see cref="MqttOptions.DrainOnStopSeconds"/>.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        draining = true;
+        if (ExecuteTask is { } running && client.IsConnected)
+        {
+            await Task.WhenAny(drained.Task, Task.Delay(TimeSpan.FromSeconds(options.DrainOnStopSeconds), CancellationToken.None));
+        }
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        client.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "MQTT connected to {Broker}; publishing under {Topic}")]
+    private partial void LogConnected(string broker, string topic);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT connection to {Broker} failed: {Reason}; retrying in {Seconds} s (the journal keeps everything meanwhile)")]
+    private partial void LogConnectFailed(string broker, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT link lost: {Reason}; undelivered rows stay in the journal")]
+    private partial void LogLinkLost(string reason);
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(LiveState))]
+internal sealed partial class TelemetryJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
