@@ -15,10 +15,19 @@ public sealed partial class EmbeddedBroker(MqttOptions options, ILogger<Embedded
         var serverOptions = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
-            .WithDefaultEndpointBoundIPV6Address(IPAddress.None)
+            .WithDefaultEndpointBoundIPV6Address(IPAddress.IPv6Loopback)
             .WithDefaultEndpointPort(options.EmbeddedPort)
             .Build();
         server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        server.ValidatingConnectionAsync += e =>
+        {
+            // MQTT 5 clients may leave the id to the server; 3.1.1 clients (mosquitto_sub) must bring their own: -i NAME.
+            if (string.IsNullOrEmpty(e.ClientId))
+            {
+                e.AssignedClientIdentifier = "watcher-" + Guid.NewGuid().ToString("N")[..12];
+            }
+            return Task.CompletedTask;
+        };
         try
         {
             await server.StartAsync();

@@ -130,7 +130,7 @@ public sealed class Mosquitto : IDisposable
 
         public Subscriber(string topic, int port, string[] extra)
         {
-            var args = new List<string> { "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", topic, "-q", "1", "-v", "-F", "%t %r %p" };
+            var args = new List<string> { "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", topic, "-q", "1", "-v", "-F", "%t %r %p", "-i", "watcher-" + Guid.NewGuid().ToString("N")[..10] };
             args.AddRange(extra);
             process = System.Diagnostics.Process.Start(new ProcessStartInfo("mosquitto_sub", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
             process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.AppendLine(e.Data); };
