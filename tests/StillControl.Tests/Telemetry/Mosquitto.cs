@@ -24,7 +24,7 @@ public sealed class Mosquitto : IDisposable
     public const string OperatorUser = "operator";
     public const string OperatorPassword = "remote-hands";
 
-    public Mosquitto()
+    public Mosquitto(bool persistent = false)
     {
         var passwords = files.PathOf("passwd");
         Run("mosquitto_passwd", "-b", "-c", passwords, StillUser, StillPassword);
@@ -42,7 +42,7 @@ public sealed class Mosquitto : IDisposable
         files.Write("mosquitto.conf", $"""
             user root
             per_listener_settings true
-            persistence false
+            {(persistent ? $"persistence true\npersistence_location {files.Folder}/" : "persistence false")}
             listener {AnonymousPort} 127.0.0.1
             allow_anonymous true
             listener {AuthenticatedPort} 127.0.0.1
@@ -80,11 +80,20 @@ public sealed class Mosquitto : IDisposable
         throw new InvalidOperationException($"mosquitto did not start on port {AnonymousPort}");
     }
 
-    public void Stop()
+    /// <summary>Stops the broker: SIGTERM (it saves its persistent sessions) or, with <paramref name="crash"/>, SIGKILL.</summary>
+    public void Stop(bool crash = true)
     {
         if (process is { HasExited: false })
         {
-            process.Kill();
+            if (crash)
+            {
+                process.Kill();
+            }
+            else
+            {
+                using var term = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                term.WaitForExit();
+            }
             process.WaitForExit();
         }
         process?.Dispose();
