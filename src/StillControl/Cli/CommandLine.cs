@@ -27,7 +27,7 @@ public static class CommandLine
         stillcontrol: process control for a baijiu steam still
 
           stillcontrol simulate [--recipe F] [--scenario F] [--speed N|max] [--seed N] [--journal PATH] [--resume] [--json] [--verbose]
-                                [--mqtt embedded[:PORT]|HOST[:PORT]]
+                                [--mqtt embedded[:PORT]|HOST[:PORT]|off]
               Runs one batch on a simulated still (default speed: max). --resume continues the journal's interrupted batch.
           stillcontrol run [--config FILE]      the control service (Hardware:Mode=Simulated until the Pi layer lands)
           stillcontrol recipe show [--recipe F] [--json]
@@ -96,7 +96,13 @@ public static class CommandLine
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = logLevel,
         };
         if (a.Value("--period-ms") is { } period) overrides["Control:PeriodMilliseconds"] = period;
-        if (a.Value("--mqtt") is { } mqtt)
+        // The simulated still publishes like a real one: to an embedded broker on loopback unless told otherwise.
+        var mqtt = a.Value("--mqtt") ?? "embedded";
+        if (mqtt == "off")
+        {
+            overrides["Mqtt:Enabled"] = "false";
+        }
+        else
         {
             // --mqtt embedded[:PORT]: a broker inside the simulation on loopback (1883); --mqtt HOST[:PORT]: that broker.
             overrides["Mqtt:Enabled"] = "true";

@@ -70,6 +70,9 @@ public sealed partial class ControlCycle
     /// <summary>The still as it is now, for publishers on other threads; replaced whole, never changed in place.</summary>
     public LiveState Live => Volatile.Read(ref live);
 
+    /// <summary>Channels with a source (a simulated sensor or real wiring): what a dashboard should show.</summary>
+    public IReadOnlyList<Channel> ConfiguredChannels => sensors is IChannelSource source ? source.ConfiguredChannels : Channels.All;
+
     /// <summary>Queues an event that happened outside the loop (a remote command refused before reaching the controller) for the journal.</summary>
     public void Audit(ControllerEvent e) => audits.Enqueue(e);
 

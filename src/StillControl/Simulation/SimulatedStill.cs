@@ -25,7 +25,7 @@ public readonly record struct SensorSpec(double PeriodSeconds, double Resolution
 /// The simulated still: a hardware implementation like the Pi's. Its sensors sample the physics model at their own periods with
 /// their own resolution and noise; its actuators drive the model; the scenario's faults act on both.
 /// </summary>
-public sealed class SimulatedStill : ISensorBank, IActuators
+public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
 {
     private const double MaximumPhysicsStepSeconds = 0.25;
 
@@ -61,6 +61,8 @@ public sealed class SimulatedStill : ISensorBank, IActuators
     }
 
     public StillModel Model { get; }
+
+    public IReadOnlyList<Channel> ConfiguredChannels => Channels.All.Where(c => specs[(int)c] is not null).ToArray();
 
     public OutputState Outputs { get; private set; } = OutputState.Safe;
 

@@ -28,6 +28,8 @@ public sealed partial class MqttLink : BackgroundService
     private readonly string journalPath;
     private readonly StillTopics topics;
     private readonly string clientId;
+    private readonly string site;
+    private readonly string still;
     private readonly ILogger<MqttLink> logger;
     private readonly IMqttClient client;
     private readonly System.Threading.Channels.Channel<MqttApplicationMessage> incoming = System.Threading.Channels.Channel.CreateBounded<MqttApplicationMessage>(
@@ -45,6 +47,8 @@ public sealed partial class MqttLink : BackgroundService
         this.journalPath = journalPath;
         this.logger = logger;
         topics = new StillTopics(options.TopicRoot, site, still);
+        this.site = site;
+        this.still = still;
         clientId = $"stillcontrol-{site}-{still}";
         client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += e =>
@@ -166,6 +170,13 @@ public sealed partial class MqttLink : BackgroundService
         LastError = null;
         await PublishAsync(topics.Availability, "online"u8.ToArray(), retain: true, cancellationToken);
         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(topics.Command, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken);
+        if (options.HomeAssistantDiscovery)
+        {
+            foreach (var (topic, payload) in HomeAssistantDiscovery.Messages(topics, site, still, cycle.ConfiguredChannels))
+            {
+                await PublishAsync(topic, payload, retain: true, cancellationToken);
+            }
+        }
         lastState = null;
         LogConnected(options.Host ?? $"embedded broker on 127.0.0.1:{options.EmbeddedPort}", topics.Base);
     }

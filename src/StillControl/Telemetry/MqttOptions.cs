@@ -29,6 +29,8 @@ public sealed class MqttOptions
     public int ReconnectMaximumSeconds { get; set; } = 30;
     /// <summary>How long a clean stop waits for the journal's backlog to reach the broker.</summary>
     public int DrainOnStopSeconds { get; set; } = 10;
+    /// <summary>Publish Home Assistant discovery configs (retained, under homeassistant/).</summary>
+    public bool HomeAssistantDiscovery { get; set; } = true;
 
     public string? ResolvePassword()
     {

@@ -64,7 +64,7 @@ public class CommandLineTests
     {
         using var files = new TestFiles();
         var journal = files.PathOf("journal.db");
-        var simulate = await Run("simulate", "--journal", journal);
+        var simulate = await Run("simulate", "--journal", journal, "--mqtt", "off");
         Assert.Equal(0, simulate.Exit);
         Assert.Contains("Simulation ended: batch complete", simulate.Output);
 

@@ -25,7 +25,7 @@ public class ProcessTests
         using var files = new TestFiles();
         var journal = files.PathOf("journal.db");
         double heartsAtKill;
-        using (var running = StillControlProcess.Start(files.Folder, "simulate", "--speed", "400", "--journal", journal))
+        using (var running = StillControlProcess.Start(files.Folder, "simulate", "--speed", "400", "--mqtt", "off", "--journal", journal))
         {
             heartsAtKill = await WaitForHearts(journal, minimumLitres: 5, TimeSpan.FromSeconds(90));
             running.Process.Kill(); // SIGKILL: no chance to clean up
@@ -36,7 +36,7 @@ public class ProcessTests
         Assert.Equal("hearts", phase);
         Assert.True(heartsAtKill >= 5, $"{heartsAtKill} L");
 
-        var (exit, output, error) = await StillControlProcess.RunAsync(files.Folder, "simulate", "--resume", "--json", "--journal", journal);
+        var (exit, output, error) = await StillControlProcess.RunAsync(files.Folder, "simulate", "--resume", "--json", "--mqtt", "off", "--journal", journal);
         Assert.True(exit == 0, error);
         var result = JsonDocument.Parse(output).RootElement;
         Assert.Equal("completed", result.GetProperty("outcome").GetString());
@@ -52,7 +52,8 @@ public class ProcessTests
     {
         using var files = new TestFiles();
         var journal = files.PathOf("service.db");
-        using var service = StillControlProcess.Start(files.Folder, "run", "--journal", journal);
+        var config = files.Write("config.json", """{ "Mqtt": { "Enabled": false } }""");
+        using var service = StillControlProcess.Start(files.Folder, "run", "--config", config, "--journal", journal);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline && !service.Error.Contains("phase-changed: idle → loading")) await Task.Delay(200);
         Assert.Contains("phase-changed: idle → loading", service.Error);

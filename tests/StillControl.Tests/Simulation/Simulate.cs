@@ -23,6 +23,7 @@ public sealed class Simulate : IDisposable
         if (scenarioJson is not null) args.AddRange(["--scenario", run.files.Write("scenario.json", scenarioJson)]);
         if (recipeJson is not null) args.AddRange(["--recipe", run.files.Write("recipe.json", recipeJson)]);
         args.AddRange(extra);
+        if (!extra.Contains("--mqtt")) args.AddRange(["--mqtt", "off"]);
         var output = new StringWriter();
         var progress = new StringWriter();
         run.ExitCode = await CommandLine.RunAsync(args.ToArray(), output, progress);

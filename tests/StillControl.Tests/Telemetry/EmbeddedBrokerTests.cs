@@ -30,6 +30,24 @@ public class EmbeddedBrokerTests
         Assert.True(telemetry.GetProperty("channels").TryGetProperty("cooling-flow", out var flow));
         Assert.Equal("L/min", flow.GetProperty("unit").GetString());
 
+        // Home Assistant finds the still by itself: retained discovery configs, one device, a sensor per channel.
+        using var homeAssistant = new Mosquitto.Subscriber("homeassistant/#", port, []);
+        var configs = await homeAssistant.WaitFor(m => m.Count >= 18, TimeSpan.FromSeconds(10));
+        Assert.All(configs, c => Assert.True(c.Retained, c.Topic));
+        var parsed = configs.Select(c => (c.Topic, Json: JsonDocument.Parse(c.Payload).RootElement)).ToList();
+        Assert.Equal(18, parsed.Count);
+        Assert.Single(parsed.Select(p => p.Json.GetProperty("device").GetProperty("identifiers")[0].GetString()).Distinct());
+        Assert.Equal(parsed.Count, parsed.Select(p => p.Json.GetProperty("unique_id").GetString()).Distinct().Count());
+        Assert.All(parsed, p => Assert.Equal("stillcontrol/north/zeng-3/availability", p.Json.GetProperty("availability_topic").GetString()));
+        var vapour = parsed.Single(p => p.Topic == "homeassistant/sensor/stillcontrol_north_zeng_3/vapour/config").Json;
+        Assert.Equal("°C", vapour.GetProperty("unit_of_measurement").GetString());
+        Assert.Equal("temperature", vapour.GetProperty("device_class").GetString());
+        Assert.Equal("stillcontrol/north/zeng-3/telemetry", vapour.GetProperty("state_topic").GetString());
+        Assert.Contains("'vapour'", vapour.GetProperty("value_template").GetString());
+        Assert.Equal("volume_flow_rate", parsed.Single(p => p.Topic.Contains("/cooling_flow/")).Json.GetProperty("device_class").GetString());
+        Assert.Contains(parsed, p => p.Topic == "homeassistant/sensor/stillcontrol_north_zeng_3/phase/config");
+        Assert.DoesNotContain(parsed, p => p.Topic.Contains("/strength/"));
+
         service.Terminate();
         Assert.Equal(0, await service.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains(watcher.Messages, m => m.Topic.EndsWith("/availability") && m.Payload == "offline");
