@@ -38,6 +38,7 @@ public sealed partial class MqttLink : BackgroundService
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool draining;
     private LiveState? lastState;
+    private bool discoveryRefused;
     private DateTimeOffset lastStateAt;
 
     public MqttLink(MqttOptions options, ControlCycle cycle, string journalPath, string site, string still, ILogger<MqttLink> logger)
@@ -170,11 +171,21 @@ public sealed partial class MqttLink : BackgroundService
         LastError = null;
         await PublishAsync(topics.Availability, "online"u8.ToArray(), retain: true, cancellationToken);
         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(topics.Command, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken);
-        if (options.HomeAssistantDiscovery)
+        if (options.HomeAssistantDiscovery && !discoveryRefused)
         {
-            foreach (var (topic, payload) in HomeAssistantDiscovery.Messages(topics, site, still, cycle.ConfiguredChannels))
+            try
             {
-                await PublishAsync(topic, payload, retain: true, cancellationToken);
+                foreach (var (topic, payload) in HomeAssistantDiscovery.Messages(topics, site, still, cycle.ConfiguredChannels))
+                {
+                    await PublishAsync(topic, payload, retain: true, cancellationToken);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A broker whose ACL forbids homeassistant/ drops the connection: say so once and carry on without discovery.
+                discoveryRefused = true;
+                LogDiscoveryRefused(HomeAssistantDiscovery.Prefix, ex.Message);
+                throw;
             }
         }
         lastState = null;
@@ -333,6 +344,9 @@ public sealed partial class MqttLink : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT connection to {Broker} failed: {Reason}; retrying in {Seconds} s (the journal keeps everything meanwhile)")]
     private partial void LogConnectFailed(string broker, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT broker refused Home Assistant discovery under {Prefix}/ ({Reason}); check its ACL. Discovery is off until restart")]
+    private partial void LogDiscoveryRefused(string prefix, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT link lost: {Reason}; undelivered rows stay in the journal")]
     private partial void LogLinkLost(string reason);

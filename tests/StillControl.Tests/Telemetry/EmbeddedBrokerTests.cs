@@ -24,9 +24,9 @@ public class EmbeddedBrokerTests
         Assert.Contains($"Embedded MQTT broker listening on 127.0.0.1:{port}", service.Error);
 
         using var watcher = new Mosquitto.Subscriber("stillcontrol/north/zeng-3/#", port, []);
-        var messages = await watcher.WaitFor(m => m.Any(x => x.Topic.EndsWith("/telemetry")) && m.Any(x => x.Topic.EndsWith("/state")), TimeSpan.FromSeconds(20));
+        var messages = await watcher.WaitFor(m => m.Any(x => x.Topic.EndsWith("/telemetry") && x.Payload.Contains("cooling-flow")) && m.Any(x => x.Topic.EndsWith("/state")), TimeSpan.FromSeconds(20));
         Assert.Contains(messages, m => m.Topic == "stillcontrol/north/zeng-3/availability" && m.Retained && m.Payload == "online");
-        var telemetry = JsonDocument.Parse(messages.Last(m => m.Topic.EndsWith("/telemetry")).Payload).RootElement;
+        var telemetry = JsonDocument.Parse(messages.Last(m => m.Topic.EndsWith("/telemetry") && m.Payload.Contains("cooling-flow")).Payload).RootElement;
         Assert.True(telemetry.GetProperty("channels").TryGetProperty("cooling-flow", out var flow));
         Assert.Equal("L/min", flow.GetProperty("unit").GetString());
 

@@ -33,6 +33,7 @@ public sealed class Mosquitto : IDisposable
         var acl = files.Write("acl", $"""
             user {StillUser}
             topic readwrite stillcontrol/#
+            topic write homeassistant/#
             user {ViewerUser}
             topic read stillcontrol/#
             user {OperatorUser}
@@ -42,6 +43,7 @@ public sealed class Mosquitto : IDisposable
         files.Write("mosquitto.conf", $"""
             user root
             per_listener_settings true
+            max_queued_messages 0
             {(persistent ? $"persistence true\npersistence_location {files.Folder}/" : "persistence false")}
             listener {AnonymousPort} 127.0.0.1
             allow_anonymous true
