@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: a real Mosquitto broker and its command-line clients (an independent subscriber).
-# The history and hardware work add victoria-metrics, socat and python3-pymodbus here.
-PACKAGES=(mosquitto mosquitto-clients)
+# Debian packages the tests use: a real Mosquitto broker and its command-line clients (an independent subscriber),
+# and VictoriaMetrics for the InfluxDB write API.
+# The hardware work adds socat and python3-pymodbus here.
+PACKAGES=(mosquitto mosquitto-clients victoria-metrics)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -27,7 +27,7 @@ public static class CommandLine
         stillcontrol: process control for a baijiu steam still
 
           stillcontrol simulate [--recipe F] [--scenario F] [--speed N|max] [--seed N] [--journal PATH] [--resume] [--json] [--verbose]
-                                [--mqtt embedded[:PORT]|HOST[:PORT]|off]
+                                [--mqtt embedded[:PORT]|HOST[:PORT]|off] [--influx URL]
               Runs one batch on a simulated still (default speed: max). --resume continues the journal's interrupted batch.
           stillcontrol run [--config FILE]      the control service (Hardware:Mode=Simulated until the Pi layer lands)
           stillcontrol recipe show [--recipe F] [--json]
@@ -77,7 +77,7 @@ public static class CommandLine
 
     private static async Task<int> SimulateAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms", "--mqtt"]);
+        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms", "--mqtt", "--influx"]);
         if (a.Positionals.Count > 0) throw new BadInputException($"simulate: unexpected argument '{a.Positionals[0]}'");
         var json = a.Has("--json");
         var resume = a.Has("--resume");
@@ -96,6 +96,7 @@ public static class CommandLine
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = logLevel,
         };
         if (a.Value("--period-ms") is { } period) overrides["Control:PeriodMilliseconds"] = period;
+        if (a.Value("--influx") is { } influx) overrides["Influx:Url"] = influx;
         // The simulated still publishes like a real one: to an embedded broker on loopback unless told otherwise.
         var mqtt = a.Value("--mqtt") ?? "embedded";
         if (mqtt == "off")
@@ -347,6 +348,7 @@ public static class CommandLine
         Check<JournalOptions>();
         Check<SimulationOptions>();
         Check<Telemetry.MqttOptions>();
+        Check<History.HistoryOptions>();
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("StillControl", typeof(StillOptions), failures);

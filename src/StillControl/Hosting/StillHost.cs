@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StillControl.Actuators;
+using StillControl.History;
 using StillControl.Journal;
 using StillControl.Recipes;
 using StillControl.Sensors;
@@ -32,7 +33,12 @@ public static class StillHost
         builder.Logging.SetMinimumLevel(minimumLevel);
 
         var services = builder.Services;
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            // A forwarder that fails must never take the control loop down with it; the loop stops the host itself on a crash.
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore;
+        });
         services.AddSingleton<StillControlOptionsValidator>();
         AddValidated<StillOptions>(services, StillOptions.Section);
         AddValidated<HardwareOptions>(services, HardwareOptions.Section);
@@ -113,6 +119,17 @@ public static class StillHost
                 sp.GetRequiredService<IOptions<JournalOptions>>().Value.Path, sp.GetRequiredService<IOptions<StillOptions>>().Value.Site,
                 sp.GetRequiredService<IOptions<StillOptions>>().Value.Name, sp.GetRequiredService<ILogger<MqttLink>>()));
             services.AddHostedService(sp => sp.GetRequiredService<MqttLink>());
+        }
+
+        services.AddSingleton<IValidateOptions<HistoryOptions>, HistoryOptionsValidator>();
+        services.AddOptions<HistoryOptions>().BindConfiguration(HistoryOptions.Section).ValidateOnStart();
+        var history = builder.Configuration.GetSection(HistoryOptions.Section).Get<HistoryOptions>() ?? new HistoryOptions();
+        if (history.Url is not null)
+        {
+            services.AddSingleton(sp => new HistoryForwarder(sp.GetRequiredService<IOptions<HistoryOptions>>().Value, sp.GetRequiredService<ControlCycle>(),
+                sp.GetRequiredService<IOptions<JournalOptions>>().Value.Path, sp.GetRequiredService<IOptions<StillOptions>>().Value.Site,
+                sp.GetRequiredService<IOptions<StillOptions>>().Value.Name, sp.GetRequiredService<ILogger<HistoryForwarder>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<HistoryForwarder>());
         }
         return builder.Build();
     }

@@ -1,0 +1,126 @@
+using InfluxDB.Client;
+using InfluxDB.Client.Api.Domain;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StillControl.Hosting;
+using StillControl.Journal;
+using StillControl.Process;
+
+namespace StillControl.History;
+
+/// <summary>
+/// Sends the journal's samples and events to InfluxDB (or VictoriaMetrics) with InfluxDB.Client's write API, in batches,
+/// oldest first, after its own persisted cursor. An outage only grows the backlog on disk; when the server returns the
+/// backlog drains in large batches. It never touches the control loop.
+/// </summary>
+public sealed partial class HistoryForwarder : BackgroundService
+{
+    public const string CursorName = "influx";
+
+    private readonly HistoryOptions options;
+    private readonly ControlCycle cycle;
+    private readonly string journalPath;
+    private readonly string site;
+    private readonly string still;
+    private readonly ILogger<HistoryForwarder> logger;
+    private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool draining;
+    private bool backlogAlarm;
+
+    public HistoryForwarder(HistoryOptions options, ControlCycle cycle, string journalPath, string site, string still, ILogger<HistoryForwarder> logger)
+    {
+        this.options = options;
+        this.cycle = cycle;
+        this.journalPath = journalPath;
+        this.site = site;
+        this.still = still;
+        this.logger = logger;
+    }
+
+    public long Written { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        using var reader = new JournalReader(journalPath);
+        var clientOptions = new InfluxDBClientOptions(options.Url!) { Org = options.Org, Bucket = options.Bucket, Timeout = TimeSpan.FromSeconds(30) };
+        if (options.ResolveToken() is { Length: > 0 } token)
+        {
+            clientOptions.Token = token; // VictoriaMetrics needs none; InfluxDB 2.x and 3.x do
+        }
+        using var client = new InfluxDBClient(clientOptions);
+        var write = client.GetWriteApiAsync();
+        var cursor = reader.LoadCursor(CursorName);
+        var backoff = TimeSpan.FromSeconds(1);
+        var failing = false;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var events = reader.EventsAfter(cursor.Events, options.BatchRows);
+                var samples = reader.SamplesAfter(cursor.Samples, options.BatchRows);
+                if (events.Count == 0 && samples.Count == 0)
+                {
+                    if (draining) drained.TrySetResult();
+                    await Task.Delay(500, stoppingToken);
+                    continue;
+                }
+                var lines = new List<string>(events.Count + samples.Count);
+                lines.AddRange(events.Select(e => LineProtocol.Event(e, site, still)));
+                lines.AddRange(samples.Select(s => LineProtocol.Sample(s, site, still)));
+                try
+                {
+                    await write.WriteRecordsAsync(lines, WritePrecision.Ms, options.Bucket, options.Org, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    if (!failing) LogWriteFailed(options.Url!, ex.Message);
+                    failing = true;
+                    CheckBacklog(reader, cursor);
+                    await Task.Delay(backoff, stoppingToken);
+                    backoff = TimeSpan.FromSeconds(Math.Min(backoff.TotalSeconds * 2, 30));
+                    continue;
+                }
+                if (failing) LogRecovered(options.Url!);
+                failing = false;
+                backoff = TimeSpan.FromSeconds(1);
+                cursor = new ForwarderCursor(samples.Count > 0 ? samples[^1].Sequence : cursor.Samples, events.Count > 0 ? events[^1].Sequence : cursor.Events);
+                reader.SaveCursor(CursorName, cursor);
+                Written += lines.Count;
+                CheckBacklog(reader, cursor);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>On a clean stop the backlog is drained first, for up to <see cref="HistoryOptions.DrainOnStopSeconds"/>.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        draining = true;
+        if (ExecuteTask is not null)
+        {
+            await Task.WhenAny(drained.Task, Task.Delay(TimeSpan.FromSeconds(options.DrainOnStopSeconds), CancellationToken.None));
+        }
+        await base.StopAsync(cancellationToken);
+    }
+
+    private void CheckBacklog(JournalReader reader, ForwarderCursor cursor)
+    {
+        var (samples, events) = reader.Backlog(cursor);
+        var over = samples + events > options.BacklogAlarmRows;
+        if (over == backlogAlarm) return;
+        backlogAlarm = over;
+        var code = "history-backlog-over-limit";
+        cycle.Audit(new ControllerEvent(over ? EventKind.AlarmRaised : EventKind.AlarmCleared, DateTimeOffset.UtcNow, Phase.Idle, code,
+            over ? $"{samples + events} journal rows wait for {options.Url}, over Influx:BacklogAlarmRows = {options.BacklogAlarmRows}; nothing is dropped"
+                 : $"history backlog back under {options.BacklogAlarmRows} rows"));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "History write to {Url} failed: {Reason}; the journal keeps the backlog and retries")]
+    private partial void LogWriteFailed(string url, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "History writes to {Url} recovered; draining the backlog oldest first")]
+    private partial void LogRecovered(string url);
+}
