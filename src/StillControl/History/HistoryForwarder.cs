@@ -26,6 +26,7 @@ public sealed partial class HistoryForwarder : BackgroundService
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool draining;
     private bool backlogAlarm;
+    private DateTimeOffset lastBacklogCheck;
 
     public HistoryForwarder(HistoryOptions options, ControlCycle cycle, string journalPath, string site, string still, ILogger<HistoryForwarder> logger)
     {
@@ -108,6 +109,9 @@ public sealed partial class HistoryForwarder : BackgroundService
 
     private void CheckBacklog(JournalReader reader, ForwarderCursor cursor)
     {
+        // Counting the backlog is a query: a few times a minute is enough for an alarm measured in days of data.
+        if (DateTimeOffset.UtcNow - lastBacklogCheck < TimeSpan.FromSeconds(5)) return;
+        lastBacklogCheck = DateTimeOffset.UtcNow;
         var (samples, events) = reader.Backlog(cursor);
         var over = samples + events > options.BacklogAlarmRows;
         if (over == backlogAlarm) return;

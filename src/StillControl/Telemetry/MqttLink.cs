@@ -39,6 +39,8 @@ public sealed partial class MqttLink : BackgroundService
     private volatile bool draining;
     private LiveState? lastState;
     private bool discoveryRefused;
+    private bool backlogAlarm;
+    private DateTimeOffset lastBacklogCheck;
     private DateTimeOffset lastStateAt;
 
     public MqttLink(MqttOptions options, ControlCycle cycle, string journalPath, string site, string still, ILogger<MqttLink> logger)
@@ -86,6 +88,7 @@ public sealed partial class MqttLink : BackgroundService
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         LastError = ex.Message;
+                        CheckBacklog(reader, cursor);
                         LogConnectFailed(options.Host ?? "127.0.0.1", ex.Message, backoff.TotalSeconds);
                         await Task.Delay(backoff, stoppingToken);
                         backoff = TimeSpan.FromSeconds(Math.Min(backoff.TotalSeconds * 2, options.ReconnectMaximumSeconds));
@@ -96,6 +99,7 @@ public sealed partial class MqttLink : BackgroundService
                 {
                     var busy = await ForwardAsync(reader, cursor, stoppingToken);
                     cursor = busy.Cursor;
+                    CheckBacklog(reader, cursor);
                     await CommandsAsync(stoppingToken);
                     await StateAsync(stoppingToken);
                     if (!busy.Sent)
@@ -134,6 +138,20 @@ public sealed partial class MqttLink : BackgroundService
         }
     }
 
+    private void CheckBacklog(JournalReader reader, ForwarderCursor cursor)
+    {
+        // Counting the backlog is a query: a few times a minute is enough for an alarm measured in days of data.
+        if (DateTimeOffset.UtcNow - lastBacklogCheck < TimeSpan.FromSeconds(5)) return;
+        lastBacklogCheck = DateTimeOffset.UtcNow;
+        var (samples, events) = reader.Backlog(cursor);
+        var over = samples + events > options.BacklogAlarmRows;
+        if (over == backlogAlarm) return;
+        backlogAlarm = over;
+        cycle.Audit(new ControllerEvent(over ? EventKind.AlarmRaised : EventKind.AlarmCleared, DateTimeOffset.UtcNow, Phase.Idle, "mqtt-backlog-over-limit",
+            over ? $"{samples + events} journal rows wait for the MQTT broker, over Mqtt:BacklogAlarmRows = {options.BacklogAlarmRows}; nothing is dropped"
+                 : $"MQTT backlog back under {options.BacklogAlarmRows} rows"));
+    }
+
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var builder = new MqttClientOptionsBuilder()
@@ -157,9 +175,16 @@ public sealed partial class MqttLink : BackgroundService
                 tls.UseTls(true);
                 if (options.CaFile is { } ca)
                 {
+                    // Trust exactly the plant's CA: the broker's certificate must chain to it.
                     var chain = new X509Certificate2Collection();
                     chain.ImportFromPemFile(ca);
                     tls.WithTrustChain(chain);
+                }
+                if (options.ClientCertificateFile is { } certificate)
+                {
+                    var pem = X509Certificate2.CreateFromPemFile(certificate, options.ClientKeyFile);
+                    // SslStream on Linux wants the key in an exportable form; round-trip through PKCS#12 to get one.
+                    tls.WithClientCertificates([X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null)]);
                 }
             });
         }

@@ -21,6 +21,11 @@ public sealed class MqttOptions
     public string? PasswordFile { get; set; }
     public bool Tls { get; set; }
     public string? CaFile { get; set; }
+    /// <summary>Optional client certificate (PEM) and its key (PEM) for brokers that require one.</summary>
+    public string? ClientCertificateFile { get; set; }
+    public string? ClientKeyFile { get; set; }
+    /// <summary>Rows waiting in the journal beyond this raise an alarm; nothing is ever dropped.</summary>
+    public long BacklogAlarmRows { get; set; } = 7 * 24 * 3600;
     public string TopicRoot { get; set; } = "stillcontrol";
     /// <summary>Commands a remote user may send. Opening steam remotely (start, seal, resume) must be added on purpose.</summary>
     public List<string> RemoteCommands { get; set; } = ["hold", "abort", "ack"];
@@ -55,6 +60,10 @@ public sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
         }
         if (options.PasswordFile is { } file && !File.Exists(file)) failures.Add($"Mqtt:PasswordFile = \"{file}\": a readable file holding the password");
         if (options.CaFile is { } ca && !File.Exists(ca)) failures.Add($"Mqtt:CaFile = \"{ca}\": a readable PEM file");
+        if (options.ClientCertificateFile is { } certificate && !File.Exists(certificate)) failures.Add($"Mqtt:ClientCertificateFile = \"{certificate}\": a readable PEM file");
+        if (options.ClientCertificateFile is not null && options.ClientKeyFile is not { } key) failures.Add("Mqtt:ClientKeyFile = null: the PEM key of Mqtt:ClientCertificateFile");
+        if (options.ClientKeyFile is { } keyFile && !File.Exists(keyFile)) failures.Add($"Mqtt:ClientKeyFile = \"{keyFile}\": a readable PEM file");
+        if ((options.CaFile is not null || options.ClientCertificateFile is not null) && !options.Tls) failures.Add("Mqtt:Tls = false: set it to true to use Mqtt:CaFile or a client certificate");
         if (options.MaximumCommandBytes is < 64 or > 65536) failures.Add($"Mqtt:MaximumCommandBytes = {options.MaximumCommandBytes}: 64 to 65536");
         if (options.StatePeriodSeconds is < 1 or > 3600) failures.Add($"Mqtt:StatePeriodSeconds = {options.StatePeriodSeconds}: 1 to 3600");
         if (string.IsNullOrWhiteSpace(options.TopicRoot) || options.TopicRoot.IndexOfAny(['+', '#']) >= 0) failures.Add($"Mqtt:TopicRoot = \"{options.TopicRoot}\": a topic without wildcards");
