@@ -10,6 +10,11 @@ using StillControl.Simulation;
 
 // Figures for the notes: controller step cost and allocation, and whole simulated batches against real time.
 // Run: dotnet run -c Release --project bench/StillControl.Bench [-- batches N]
+if (args.Length >= 1 && args[0] == "telemetry")
+{
+    await StillControl.Bench.TelemetryBench.RunAsync();
+    return;
+}
 var batches = args.Length >= 2 && args[0] == "batches" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 7;
 Console.WriteLine($"runtime {Environment.Version}, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}");
 StepBenchmark();

@@ -2,7 +2,6 @@ using InfluxDB.Client;
 using InfluxDB.Client.Api.Domain;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using StillControl.Hosting;
 using StillControl.Journal;
 using StillControl.Process;
 
@@ -18,7 +17,7 @@ public sealed partial class HistoryForwarder : BackgroundService
     public const string CursorName = "influx";
 
     private readonly HistoryOptions options;
-    private readonly ControlCycle cycle;
+    private readonly Action<ControllerEvent> audit;
     private readonly string journalPath;
     private readonly string site;
     private readonly string still;
@@ -28,10 +27,11 @@ public sealed partial class HistoryForwarder : BackgroundService
     private bool backlogAlarm;
     private DateTimeOffset lastBacklogCheck;
 
-    public HistoryForwarder(HistoryOptions options, ControlCycle cycle, string journalPath, string site, string still, ILogger<HistoryForwarder> logger)
+    /// <param name="audit">Where alarms about the backlog go (the control cycle's journal queue).</param>
+    public HistoryForwarder(HistoryOptions options, Action<ControllerEvent> audit, string journalPath, string site, string still, ILogger<HistoryForwarder> logger)
     {
         this.options = options;
-        this.cycle = cycle;
+        this.audit = audit;
         this.journalPath = journalPath;
         this.site = site;
         this.still = still;
@@ -56,22 +56,23 @@ public sealed partial class HistoryForwarder : BackgroundService
         var failing = false;
         try
         {
+            Batch? next = null;
             while (!stoppingToken.IsCancellationRequested)
             {
-                var events = reader.EventsAfter(cursor.Events, options.BatchRows);
-                var samples = reader.SamplesAfter(cursor.Samples, options.BatchRows);
-                if (events.Count == 0 && samples.Count == 0)
+                var batch = next ?? Read(reader, cursor);
+                next = null;
+                if (batch.Lines.Count == 0)
                 {
                     if (draining) drained.TrySetResult();
                     await Task.Delay(500, stoppingToken);
                     continue;
                 }
-                var lines = new List<string>(events.Count + samples.Count);
-                lines.AddRange(events.Select(e => LineProtocol.Event(e, site, still)));
-                lines.AddRange(samples.Select(s => LineProtocol.Sample(s, site, still)));
+                var writing = write.WriteRecordsAsync(batch.Lines, WritePrecision.Ms, options.Bucket, options.Org, stoppingToken);
+                // While the server takes this batch, read and format the next one: a drain is paced by both.
+                var prefetched = Read(reader, batch.Cursor);
                 try
                 {
-                    await write.WriteRecordsAsync(lines, WritePrecision.Ms, options.Bucket, options.Org, stoppingToken);
+                    await writing;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
@@ -85,15 +86,29 @@ public sealed partial class HistoryForwarder : BackgroundService
                 if (failing) LogRecovered(options.Url!);
                 failing = false;
                 backoff = TimeSpan.FromSeconds(1);
-                cursor = new ForwarderCursor(samples.Count > 0 ? samples[^1].Sequence : cursor.Samples, events.Count > 0 ? events[^1].Sequence : cursor.Events);
+                cursor = batch.Cursor;
                 reader.SaveCursor(CursorName, cursor);
-                Written += lines.Count;
+                Written += batch.Lines.Count;
+                next = prefetched;
                 CheckBacklog(reader, cursor);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    private sealed record Batch(List<string> Lines, ForwarderCursor Cursor);
+
+    /// <summary>The rows after <paramref name="after"/> as line protocol, with the cursor they advance it to.</summary>
+    private Batch Read(JournalReader reader, ForwarderCursor after)
+    {
+        var events = reader.EventsAfter(after.Events, options.BatchRows);
+        var samples = reader.SamplesAfter(after.Samples, options.BatchRows);
+        var lines = new List<string>(events.Count + samples.Count);
+        foreach (var e in events) lines.Add(LineProtocol.Event(e, site, still));
+        foreach (var sample in samples) lines.Add(LineProtocol.Sample(sample, site, still));
+        return new Batch(lines, new ForwarderCursor(samples.Count > 0 ? samples[^1].Sequence : after.Samples, events.Count > 0 ? events[^1].Sequence : after.Events));
     }
 
     /// <summary>On a clean stop the backlog is drained first, for up to <see cref="HistoryOptions.DrainOnStopSeconds"/>.</summary>
@@ -117,7 +132,7 @@ public sealed partial class HistoryForwarder : BackgroundService
         if (over == backlogAlarm) return;
         backlogAlarm = over;
         var code = "history-backlog-over-limit";
-        cycle.Audit(new ControllerEvent(over ? EventKind.AlarmRaised : EventKind.AlarmCleared, DateTimeOffset.UtcNow, Phase.Idle, code,
+        audit(new ControllerEvent(over ? EventKind.AlarmRaised : EventKind.AlarmCleared, DateTimeOffset.UtcNow, Phase.Idle, code,
             over ? $"{samples + events} journal rows wait for {options.Url}, over Influx:BacklogAlarmRows = {options.BacklogAlarmRows}; nothing is dropped"
                  : $"history backlog back under {options.BacklogAlarmRows} rows"));
     }

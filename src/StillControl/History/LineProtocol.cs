@@ -26,36 +26,72 @@ public static class LineProtocol
     /// <summary>The field a channel's value is written as: its name with its unit.</summary>
     public static string FieldName(Channel channel) => FieldNames[(int)channel];
 
+    [ThreadStatic] private static StringBuilder? cachedLine;
+    [ThreadStatic] private static byte[]? cachedBytes;
+
     public static string Sample(JournalSample sample, string site, string still)
     {
-        var line = new StringBuilder(384);
+        var line = cachedLine ??= new StringBuilder(512);
+        line.Clear();
         line.Append(SampleMeasurement);
         Tags(line, site, still, sample.BatchId, sample.Phase);
         line.Append(' ');
         var first = true;
-        void Field(string name, double value)
+        void Separator()
         {
             if (!first) line.Append(',');
             first = false;
-            line.Append(name).Append('=').Append(value.ToString("R", CultureInfo.InvariantCulture));
         }
-        using (var readings = JsonDocument.Parse(sample.ReadingsJson))
+
+        // The journal already wrote each value in shortest round-trip form: copy the number's text instead of parsing and
+        // formatting it again. This is the hot path of a backlog drain.
+        var length = Encoding.UTF8.GetMaxByteCount(sample.ReadingsJson.Length);
+        if (cachedBytes is null || cachedBytes.Length < length) cachedBytes = new byte[Math.Max(length, 4096)];
+        var used = Encoding.UTF8.GetBytes(sample.ReadingsJson, cachedBytes);
+        var reader = new Utf8JsonReader(cachedBytes.AsSpan(0, used));
+        var depth = 0;
+        string? field = null;
+        while (reader.Read())
         {
-            foreach (var channel in readings.RootElement.EnumerateObject())
+            switch (reader.TokenType)
             {
-                if (Channels.TryParse(channel.Name, out var c) && channel.Value.TryGetProperty("value", out var value))
-                {
-                    Field(FieldName(c), value.GetDouble());
-                }
+                case JsonTokenType.StartObject:
+                    depth++;
+                    break;
+                case JsonTokenType.EndObject:
+                    depth--;
+                    break;
+                case JsonTokenType.PropertyName when depth == 1:
+                    field = ChannelField(reader.ValueSpan);
+                    break;
+                case JsonTokenType.PropertyName when depth == 2 && field is not null && reader.ValueTextEquals("value"u8):
+                    reader.Read();
+                    Separator();
+                    line.Append(field).Append('=');
+                    foreach (var b in reader.ValueSpan) line.Append((char)b);
+                    break;
             }
         }
-        Field("steam_valve_percent", sample.SteamPercent);
-        Field("cooling_valve_percent", sample.CoolingPercent);
-        Field("held", sample.Held ? 1 : 0);
-        if (sample.StrengthPercent is { } strength) Field("strength_percent_volume", strength);
-        line.Append(' ').Append(sample.At.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+
+        Separator();
+        line.Append("steam_valve_percent=").Append(sample.SteamPercent.ToString("R", CultureInfo.InvariantCulture));
+        line.Append(",cooling_valve_percent=").Append(sample.CoolingPercent.ToString("R", CultureInfo.InvariantCulture));
+        line.Append(",held=").Append(sample.Held ? '1' : '0');
+        if (sample.StrengthPercent is { } strength) line.Append(",strength_percent_volume=").Append(strength.ToString("R", CultureInfo.InvariantCulture));
+        line.Append(' ').Append(sample.At.ToUnixTimeMilliseconds());
         return line.ToString();
     }
+
+    private static string? ChannelField(ReadOnlySpan<byte> name)
+    {
+        for (var i = 0; i < Channels.Count; i++)
+        {
+            if (name.SequenceEqual(ChannelNamesUtf8[i])) return FieldNames[i];
+        }
+        return null;
+    }
+
+    private static readonly byte[][] ChannelNamesUtf8 = Channels.Names.Select(Encoding.UTF8.GetBytes).ToArray();
 
     public static string Event(JournalEvent e, string site, string still)
     {

@@ -126,7 +126,7 @@ public static class StillHost
         var history = builder.Configuration.GetSection(HistoryOptions.Section).Get<HistoryOptions>() ?? new HistoryOptions();
         if (history.Url is not null)
         {
-            services.AddSingleton(sp => new HistoryForwarder(sp.GetRequiredService<IOptions<HistoryOptions>>().Value, sp.GetRequiredService<ControlCycle>(),
+            services.AddSingleton(sp => new HistoryForwarder(sp.GetRequiredService<IOptions<HistoryOptions>>().Value, sp.GetRequiredService<ControlCycle>().Audit,
                 sp.GetRequiredService<IOptions<JournalOptions>>().Value.Path, sp.GetRequiredService<IOptions<StillOptions>>().Value.Site,
                 sp.GetRequiredService<IOptions<StillOptions>>().Value.Name, sp.GetRequiredService<ILogger<HistoryForwarder>>()));
             services.AddHostedService(sp => sp.GetRequiredService<HistoryForwarder>());
