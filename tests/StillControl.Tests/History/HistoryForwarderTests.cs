@@ -39,6 +39,43 @@ public class HistoryForwarderTests
         await AssertJournalMatchesAsync(journal, history);
     }
 
+    [Fact]
+    public async Task Broker_and_database_away_at_once_with_a_kill_9_in_the_outage_and_everything_arrives_afterwards()
+    {
+        using var history = new VictoriaMetrics();
+        using var broker = new Telemetry.Mosquitto(persistent: true);
+        using var watcher = broker.Subscribe("stillcontrol/plant/still-1/telemetry", broker.AnonymousPort, "-c");
+        using var files = new TestFiles();
+        var journal = files.PathOf("journal.db");
+        string[] Args(params string[] more) => ["simulate", "--mqtt", $"127.0.0.1:{broker.AnonymousPort}", "--influx", history.Url, "--journal", journal, .. more];
+        using (var still = StillControlProcess.Start(files.Folder, Args("--speed", "400")))
+        {
+            await WaitForSamplesAsync(history, 1500);
+            history.Stop();
+            broker.Stop(crash: false);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            still.Process.Kill();
+            await still.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        history.Start();
+        broker.Start();
+        var (exit, _, error) = await StillControlProcess.RunAsync(files.Folder, Args("--resume", "--json"));
+        Assert.True(exit == 0, error);
+        await AssertJournalMatchesAsync(journal, history);
+
+        long samples;
+        using (var connection = new SqliteConnection($"Data Source={journal};Mode=ReadOnly;Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM samples";
+            samples = (long)command.ExecuteScalar()!;
+        }
+        static long Seq(string payload) => JsonDocument.Parse(payload).RootElement.GetProperty("seq").GetInt64();
+        var received = await watcher.WaitFor(m => m.Select(x => Seq(x.Payload)).Distinct().Count() >= samples, TimeSpan.FromSeconds(30));
+        Assert.Equal(Enumerable.Range(1, (int)samples).Select(i => (long)i), received.Select(m => Seq(m.Payload)).Distinct().Order());
+    }
+
     private static async Task WaitForSamplesAsync(VictoriaMetrics history, int count)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

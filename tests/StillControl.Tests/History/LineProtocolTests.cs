@@ -1,0 +1,27 @@
+using StillControl.Journal;
+
+namespace StillControl.History;
+
+public class LineProtocolTests
+{
+    private static readonly DateTimeOffset At = DateTimeOffset.FromUnixTimeMilliseconds(1795907000250);
+
+    [Fact]
+    public void A_sample_is_one_point_with_unit_named_fields_and_the_journal_time()
+    {
+        var sample = new JournalSample(5, "still-1-x", At, "hearts", false, 22.5, 40, "hearts-1", 71.25,
+            """{"vapour":{"value":84.25,"quality":"good"},"distillate":{"quality":"faulted","fault":"stuck"},"cooling-flow":{"value":40.1,"quality":"good"}}""");
+        Assert.Equal(
+            "stillcontrol_sample,site=plant,still=still-1,batch=still-1-x,phase=hearts vapour_celsius=84.25,cooling_flow_litres_per_minute=40.1,steam_valve_percent=22.5,cooling_valve_percent=40,held=0,strength_percent_volume=71.25 1795907000250",
+            LineProtocol.Sample(sample, "plant", "still-1"));
+    }
+
+    [Fact]
+    public void Tag_and_string_values_are_escaped()
+    {
+        var e = new JournalEvent(9, null, At, "command-refused", "remote", "idle", "say \"no\", twice", null);
+        Assert.Equal(
+            """stillcontrol_event,site=north\ plant,still=a\,b,batch=none,phase=idle,kind=command-refused,code=remote seq=9i,count=1i,message="say \"no\", twice" 1795907000250""",
+            LineProtocol.Event(e, "north plant", "a,b"));
+    }
+}
