@@ -120,6 +120,27 @@ public class MqttLinkTests
         Assert.Equal(0, await service.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
+    [Fact]
+    public async Task When_the_service_dies_the_broker_publishes_its_will_offline_retained()
+    {
+        using var broker = new Mosquitto();
+        using var files = new TestFiles();
+        var config = files.Write("config.json", $$"""{ "Mqtt": { "Enabled": true, "Host": "127.0.0.1", "Port": {{broker.AnonymousPort}} } }""");
+        using var watcher = broker.Subscribe("stillcontrol/plant/still-1/availability", broker.AnonymousPort);
+        using (var service = StillControlProcess.Start(files.Folder, "run", "--config", config, "--journal", files.PathOf("journal.db")))
+        {
+            var online = await watcher.WaitFor(m => m.Any(x => x.Payload == "online"), TimeSpan.FromSeconds(60));
+            Assert.Contains(online, m => m.Payload == "online");
+            service.Process.Kill(); // no clean stop: only the will can say offline
+            await service.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        var messages = await watcher.WaitFor(m => m.Any(x => x.Payload == "offline"), TimeSpan.FromSeconds(30));
+        Assert.Equal("offline", messages[^1].Payload);
+        using var late = broker.Subscribe("stillcontrol/plant/still-1/availability", broker.AnonymousPort);
+        var retained = await late.WaitFor(m => m.Count > 0, TimeSpan.FromSeconds(5));
+        Assert.Equal(("stillcontrol/plant/still-1/availability", true, "offline"), Assert.Single(retained));
+    }
+
     private static long CountRows(string journal, string table)
     {
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={journal};Mode=ReadOnly;Pooling=False");
