@@ -100,7 +100,7 @@ public static class TelemetryBench
             await forwarder.StopAsync(CancellationToken.None);
             var rate = rows / watch.Elapsed.TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"backlog drain through HistoryForwarder (InfluxDB.Client, 5000 rows a write): {rate:N0} points/s ({watch.Elapsed.TotalSeconds:0.00} s) = {rate / RawRate:0.00} of raw"));
+                $"backlog drain through HistoryForwarder (InfluxDB.Client, {Environment.GetEnvironmentVariable("BATCH") ?? "5000"} rows a write): {rate:N0} points/s ({watch.Elapsed.TotalSeconds:0.00} s) = {rate / RawRate:0.00} of raw"));
         }
         File.Delete(JournalReader.CursorPath(journal));
     }

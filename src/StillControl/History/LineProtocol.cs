@@ -27,15 +27,25 @@ public static class LineProtocol
     public static string FieldName(Channel channel) => FieldNames[(int)channel];
 
     [ThreadStatic] private static StringBuilder? cachedLine;
+    [ThreadStatic] private static (string Site, string Still, string? Batch, string Phase, string Prefix)? cachedPrefix;
+
+    /// <summary>Measurement and tags: the same for every sample of a phase, so escaped once, not once per point.</summary>
+    private static string SamplePrefix(string site, string still, string? batch, string phase)
+    {
+        if (cachedPrefix is { } c && c.Site == site && c.Still == still && c.Batch == batch && c.Phase == phase) return c.Prefix;
+        var prefix = new StringBuilder(SampleMeasurement);
+        Tags(prefix, site, still, batch, phase);
+        prefix.Append(' ');
+        cachedPrefix = (site, still, batch, phase, prefix.ToString());
+        return cachedPrefix.Value.Prefix;
+    }
     [ThreadStatic] private static byte[]? cachedBytes;
 
     public static string Sample(JournalSample sample, string site, string still)
     {
         var line = cachedLine ??= new StringBuilder(512);
         line.Clear();
-        line.Append(SampleMeasurement);
-        Tags(line, site, still, sample.BatchId, sample.Phase);
-        line.Append(' ');
+        line.Append(SamplePrefix(site, still, sample.BatchId, sample.Phase));
         var first = true;
         void Separator()
         {
