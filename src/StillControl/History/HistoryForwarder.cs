@@ -17,21 +17,19 @@ public sealed partial class HistoryForwarder : BackgroundService
     public const string CursorName = "influx";
 
     private readonly HistoryOptions options;
-    private readonly Action<ControllerEvent> audit;
     private readonly string journalPath;
     private readonly string site;
     private readonly string still;
     private readonly ILogger<HistoryForwarder> logger;
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool draining;
-    private bool backlogAlarm;
-    private DateTimeOffset lastBacklogCheck;
+    private readonly BacklogAlarm backlog;
 
     /// <param name="audit">Where alarms about the backlog go (the control cycle's journal queue).</param>
     public HistoryForwarder(HistoryOptions options, Action<ControllerEvent> audit, string journalPath, string site, string still, ILogger<HistoryForwarder> logger)
     {
         this.options = options;
-        this.audit = audit;
+        backlog = new BacklogAlarm("history-backlog-over-limit", options.Url ?? "history", "Influx:BacklogAlarmRows", options.BacklogAlarmRows, audit);
         this.journalPath = journalPath;
         this.site = site;
         this.still = still;
@@ -78,7 +76,7 @@ public sealed partial class HistoryForwarder : BackgroundService
                 {
                     if (!failing) LogWriteFailed(options.Url!, ex.Message);
                     failing = true;
-                    CheckBacklog(reader, cursor);
+                    backlog.Check(reader, cursor);
                     await Task.Delay(backoff, stoppingToken);
                     backoff = TimeSpan.FromSeconds(Math.Min(backoff.TotalSeconds * 2, 30));
                     continue;
@@ -90,7 +88,7 @@ public sealed partial class HistoryForwarder : BackgroundService
                 reader.SaveCursor(CursorName, cursor);
                 Written += batch.Lines.Count;
                 next = prefetched;
-                CheckBacklog(reader, cursor);
+                backlog.Check(reader, cursor);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -120,21 +118,6 @@ public sealed partial class HistoryForwarder : BackgroundService
             await Task.WhenAny(drained.Task, Task.Delay(TimeSpan.FromSeconds(options.DrainOnStopSeconds), CancellationToken.None));
         }
         await base.StopAsync(cancellationToken);
-    }
-
-    private void CheckBacklog(JournalReader reader, ForwarderCursor cursor)
-    {
-        // Counting the backlog is a query: a few times a minute is enough for an alarm measured in days of data.
-        if (DateTimeOffset.UtcNow - lastBacklogCheck < TimeSpan.FromSeconds(5)) return;
-        lastBacklogCheck = DateTimeOffset.UtcNow;
-        var (samples, events) = reader.Backlog(cursor);
-        var over = samples + events > options.BacklogAlarmRows;
-        if (over == backlogAlarm) return;
-        backlogAlarm = over;
-        var code = "history-backlog-over-limit";
-        audit(new ControllerEvent(over ? EventKind.AlarmRaised : EventKind.AlarmCleared, DateTimeOffset.UtcNow, Phase.Idle, code,
-            over ? $"{samples + events} journal rows wait for {options.Url}, over Influx:BacklogAlarmRows = {options.BacklogAlarmRows}; nothing is dropped"
-                 : $"history backlog back under {options.BacklogAlarmRows} rows"));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "History write to {Url} failed: {Reason}; the journal keeps the backlog and retries")]

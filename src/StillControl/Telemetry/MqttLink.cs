@@ -39,8 +39,7 @@ public sealed partial class MqttLink : BackgroundService
     private volatile bool draining;
     private LiveState? lastState;
     private bool discoveryRefused;
-    private bool backlogAlarm;
-    private DateTimeOffset lastBacklogCheck;
+    private readonly BacklogAlarm backlog;
     private DateTimeOffset lastStateAt;
 
     public MqttLink(MqttOptions options, ControlCycle cycle, string journalPath, string site, string still, ILogger<MqttLink> logger)
@@ -53,6 +52,7 @@ public sealed partial class MqttLink : BackgroundService
         this.site = site;
         this.still = still;
         clientId = $"stillcontrol-{site}-{still}";
+        backlog = new BacklogAlarm("mqtt-backlog-over-limit", "the MQTT broker", "Mqtt:BacklogAlarmRows", options.BacklogAlarmRows, cycle.Audit);
         client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += e =>
         {
@@ -88,7 +88,7 @@ public sealed partial class MqttLink : BackgroundService
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         LastError = ex.Message;
-                        CheckBacklog(reader, cursor);
+                        backlog.Check(reader, cursor);
                         LogConnectFailed(options.Host ?? "127.0.0.1", ex.Message, backoff.TotalSeconds);
                         await Task.Delay(backoff, stoppingToken);
                         backoff = TimeSpan.FromSeconds(Math.Min(backoff.TotalSeconds * 2, options.ReconnectMaximumSeconds));
@@ -99,7 +99,7 @@ public sealed partial class MqttLink : BackgroundService
                 {
                     var busy = await ForwardAsync(reader, cursor, stoppingToken);
                     cursor = busy.Cursor;
-                    CheckBacklog(reader, cursor);
+                    backlog.Check(reader, cursor);
                     await CommandsAsync(stoppingToken);
                     await StateAsync(stoppingToken);
                     if (!busy.Sent)
@@ -136,20 +136,6 @@ public sealed partial class MqttLink : BackgroundService
                 }
             }
         }
-    }
-
-    private void CheckBacklog(JournalReader reader, ForwarderCursor cursor)
-    {
-        // Counting the backlog is a query: a few times a minute is enough for an alarm measured in days of data.
-        if (DateTimeOffset.UtcNow - lastBacklogCheck < TimeSpan.FromSeconds(5)) return;
-        lastBacklogCheck = DateTimeOffset.UtcNow;
-        var (samples, events) = reader.Backlog(cursor);
-        var over = samples + events > options.BacklogAlarmRows;
-        if (over == backlogAlarm) return;
-        backlogAlarm = over;
-        cycle.Audit(new ControllerEvent(over ? EventKind.AlarmRaised : EventKind.AlarmCleared, DateTimeOffset.UtcNow, Phase.Idle, "mqtt-backlog-over-limit",
-            over ? $"{samples + events} journal rows wait for the MQTT broker, over Mqtt:BacklogAlarmRows = {options.BacklogAlarmRows}; nothing is dropped"
-                 : $"MQTT backlog back under {options.BacklogAlarmRows} rows"));
     }
 
     private async Task ConnectAsync(CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ public sealed class VictoriaMetrics : IDisposable
     private System.Diagnostics.Process? process;
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    public int Port { get; } = FreePort();
+    public int Port { get; } = StillControl.FreePort.Next();
     public string Url => $"http://127.0.0.1:{Port}";
 
     public VictoriaMetrics() => Start();
@@ -77,13 +77,6 @@ public sealed class VictoriaMetrics : IDisposable
             for (var i = 0; i < values.Count; i++) result.Add((labels, timestamps[i], values[i]));
         }
         return result;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()

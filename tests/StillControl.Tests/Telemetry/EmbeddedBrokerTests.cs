@@ -11,12 +11,7 @@ public class EmbeddedBrokerTests
     public async Task With_no_broker_configured_the_service_hosts_one_on_loopback_that_mosquitto_sub_can_watch()
     {
         using var files = new TestFiles();
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        var port = FreePort.Next();
         var config = files.Write("config.json", $$"""{ "Mqtt": { "Enabled": true, "EmbeddedPort": {{port}} }, "Still": { "Site": "north", "Name": "zeng-3" } }""");
         using var service = StillControlProcess.Start(files.Folder, "run", "--config", config, "--journal", files.PathOf("journal.db"));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

@@ -15,8 +15,8 @@ public sealed class Mosquitto : IDisposable
     private readonly TestFiles files = new();
     private System.Diagnostics.Process? process;
 
-    public int AnonymousPort { get; } = FreePort();
-    public int AuthenticatedPort { get; } = FreePort();
+    public int AnonymousPort { get; } = StillControl.FreePort.Next();
+    public int AuthenticatedPort { get; } = StillControl.FreePort.Next();
     public const string StillUser = "still-1";
     public const string StillPassword = "steam-and-grain";
     public const string ViewerUser = "viewer";
@@ -119,13 +119,6 @@ public sealed class Mosquitto : IDisposable
         p.WaitForExit();
         if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {output}");
         return output;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()

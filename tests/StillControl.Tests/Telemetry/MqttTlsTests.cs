@@ -35,12 +35,7 @@ public class MqttTlsTests
         }
         Certificate(folder, "server", "/CN=127.0.0.1", "ca", server: true);
         Certificate(folder, "still", "/CN=still-1", "ca", server: false);
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        var port = FreePort.Next();
         files.Write("mosquitto.conf", $"""
             user root
             persistence false
