@@ -27,10 +27,11 @@ public sealed partial class StillService(ControlCycle cycle, IControlPacer pacer
         {
             cycle.Start();
             LogStarted(cycle.Recipe.Name);
-            while (!cycle.StopRequested && await pacer.WaitForNextStepAsync(stoppingToken))
-            {
-                cycle.Tick();
-            }
+            await ControlThread.Run(
+                async token => !cycle.StopRequested && await pacer.WaitForNextStepAsync(token),
+                cycle.Tick,
+                stoppingToken,
+                elevated => { if (!elevated) LogNotElevated(); });
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -48,6 +49,9 @@ public sealed partial class StillService(ControlCycle cycle, IControlPacer pacer
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Control loop started on recipe {Recipe}; outputs safe until the first step")]
     private partial void LogStarted(string recipe);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Control loop runs at normal priority (raising it needs root or CAP_SYS_NICE)")]
+    private partial void LogNotElevated();
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Control loop failed; outputs set safe (steam closed, cooling open, alarm on)")]
     private partial void LogCrashed(Exception exception);
