@@ -77,14 +77,15 @@ public static class StillController
 
     private static bool Interlocks(BatchState state, Recipe recipe, DateTimeOffset now, Decisions decisions)
     {
-        var inhibit = EvaluateInterlocks(state, recipe, now, decisions, out var tripSlot);
+        var conditions = EvaluateInterlocks(state, recipe, now, decisions, out var tripSlot);
         if (state.Phase.IsActive() && !state.Held && tripSlot >= 0)
         {
             var slot = state.AlarmSlots[tripSlot];
             Hold(state, now, Alarms.Code(tripSlot), decisions);
             decisions.Events.Add(new ControllerEvent(EventKind.InterlockTrip, now, state.Phase, Alarms.Code(tripSlot), slot.Detail, TripChannel(tripSlot)));
         }
-        return inhibit || state.Held;
+        // No batch, or a held one: steam stays closed whatever the readings say.
+        return conditions || !state.Phase.IsActive() || state.Held;
     }
 
     /// <summary>Applies an operator command. A command not valid now is refused with a reason and changes nothing.</summary>
@@ -302,7 +303,7 @@ public static class StillController
         }
     }
 
-    /// <summary>Raises and clears every alarm condition; returns whether steam must stay closed and which trip, if any, should hold the batch.</summary>
+    /// <summary>Raises and clears every alarm condition; returns whether an interlock condition holds and which trip, if any, should hold the batch.</summary>
     private static bool EvaluateInterlocks(BatchState state, Recipe recipe, DateTimeOffset now, Decisions d, out int tripSlot)
     {
         tripSlot = -1;
@@ -386,8 +387,7 @@ public static class StillController
         }
 
         state.SteamInhibited = inhibit;
-        // No batch, or a held one: steam stays closed whatever the readings say.
-        return inhibit || !running || state.Held;
+        return inhibit;
     }
 
     private static bool Note(bool condition, AlarmCode code, bool running, ref int tripSlot)

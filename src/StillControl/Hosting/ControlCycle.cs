@@ -212,12 +212,8 @@ public sealed partial class ControlCycle
         }
     }
 
-    public static string? Outcome(BatchState state) => state.Phase switch
-    {
-        Phase.Complete => "completed",
-        Phase.Aborted => "aborted",
-        _ => null,
-    };
+    /// <summary>The outcome the journal records: only a finished batch has one.</summary>
+    public static string? Outcome(BatchState state) => state.Phase.IsFinished() ? Reports.BatchReport.OutcomeOf(state) : null;
 
     private void MeasureInterlockLatency(DateTimeOffset now, bool steamWasOpen)
     {

@@ -247,16 +247,13 @@ public sealed partial class MqttLink : BackgroundService
             var payload = message.Payload.ToArray();
             var (command, id, refusal) = RemoteCommand.Parse(payload, options);
             CommandResult result;
-            string name;
             if (command is null)
             {
-                name = "(unreadable)";
                 result = CommandResult.Refuse(refusal!);
                 cycle.Audit(new ControllerEvent(EventKind.CommandRefused, DateTimeOffset.UtcNow, Phase.Idle, "remote", $"remote command{(id is null ? "" : $" id {id}")} refused (mqtt): {refusal}"));
             }
             else
             {
-                name = command.Kind.Name();
                 result = await cycle.Submit(command).WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
             }
             using var json = new MemoryStream();
@@ -264,7 +261,7 @@ public sealed partial class MqttLink : BackgroundService
             {
                 writer.WriteStartObject();
                 if (id is null) writer.WriteNull("id"); else writer.WriteString("id", id);
-                writer.WriteString("command", command?.Kind.Name() ?? name);
+                writer.WriteString("command", command?.Kind.Name() ?? "(unreadable)");
                 writer.WriteBoolean("accepted", result.Accepted);
                 writer.WriteString("reason", result.Reason);
                 writer.WriteString("at", DateTimeOffset.UtcNow);
@@ -283,14 +280,20 @@ public sealed partial class MqttLink : BackgroundService
             .WithContentType("application/json")
             .Build(), cancellationToken);
 
+    /// <summary>What every journal row carries on the wire: its sequence (for de-duplication), batch and original time.</summary>
+    private static void WriteHeader(Utf8JsonWriter writer, long sequence, string? batchId, DateTimeOffset at)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("seq", sequence);
+        if (batchId is null) writer.WriteNull("batchId"); else writer.WriteString("batchId", batchId);
+        writer.WriteString("at", at);
+    }
+
     private byte[] EventJson(JournalEvent e)
     {
         buffer.Clear();
         using var writer = new Utf8JsonWriter(buffer);
-        writer.WriteStartObject();
-        writer.WriteNumber("seq", e.Sequence);
-        if (e.BatchId is null) writer.WriteNull("batchId"); else writer.WriteString("batchId", e.BatchId);
-        writer.WriteString("at", e.At);
+        WriteHeader(writer, e.Sequence, e.BatchId, e.At);
         writer.WriteString("kind", e.Kind);
         writer.WriteString("code", e.Code);
         writer.WriteString("phase", e.Phase);
@@ -305,10 +308,7 @@ public sealed partial class MqttLink : BackgroundService
     {
         buffer.Clear();
         using var writer = new Utf8JsonWriter(buffer);
-        writer.WriteStartObject();
-        writer.WriteNumber("seq", s.Sequence);
-        if (s.BatchId is null) writer.WriteNull("batchId"); else writer.WriteString("batchId", s.BatchId);
-        writer.WriteString("at", s.At);
+        WriteHeader(writer, s.Sequence, s.BatchId, s.At);
         writer.WriteString("phase", s.Phase);
         writer.WriteBoolean("held", s.Held);
         writer.WriteNumber("steamValvePercent", s.SteamPercent);

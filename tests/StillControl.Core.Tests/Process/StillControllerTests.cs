@@ -197,6 +197,25 @@ public class StillControllerTests
     }
 
     [Fact]
+    public void Entering_a_phase_whose_needed_reading_is_faulted_never_opens_steam_even_for_one_step()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Sealed);
+        h.StepSeconds(30);
+        Assert.True(h.Decisions.SteamValvePercent > 0);
+        // Sealed does not need the vapour probe, heads does: the first distillate arrives while the probe is faulted.
+        h.Values[Channel.Vapour] = null;
+        h.Step();
+        Assert.False(h.State.Held);
+        h.Values[Channel.DistillateFlow] = 2.5;
+        h.Step();
+        Assert.Equal(Phase.Heads, h.State.Phase);
+        Assert.True(h.State.Held);
+        Assert.Equal("sensor-fault:vapour", h.State.HoldCause);
+        Assert.Equal(0, h.Decisions.SteamValvePercent);
+    }
+
+    [Fact]
     public void Resume_needs_the_cause_cleared_and_the_alarm_acknowledged()
     {
         var h = new ControllerHarness();
