@@ -12,8 +12,15 @@ public sealed class StillOptions
 public sealed class HardwareOptions
 {
     public const string Section = "Hardware";
-    /// <summary><c>Simulated</c> (a simulated still in this process). <c>Pi</c> arrives with the hardware layer.</summary>
+    /// <summary><c>Simulated</c> (a simulated still in this process) or <c>Pi</c> (real wiring: the keys below).</summary>
     public string Mode { get; set; } = "Simulated";
+    /// <summary>Inputs keyed by channel name (steam, vapour, cooling-in, ...).</summary>
+    public Dictionary<string, Sensors.InputOptions> Inputs { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>RS-485 buses keyed by a name the inputs refer to.</summary>
+    public Dictionary<string, Sensors.SerialBusOptions> Buses { get; set; } = new(StringComparer.Ordinal);
+    public Sensors.OutputOptions Outputs { get; set; } = new();
+    /// <summary>Where relative register map paths are looked up; default: the configuration file's folder, then firmware-config/registers beside the program.</summary>
+    public string? RegisterMaps { get; set; }
 }
 
 public sealed class ControlLoopOptions
@@ -51,7 +58,7 @@ public sealed class SimulationOptions
 public sealed class StillControlOptionsValidator :
     IValidateOptions<ControlLoopOptions>, IValidateOptions<JournalOptions>, IValidateOptions<HardwareOptions>, IValidateOptions<StillOptions>, IValidateOptions<SimulationOptions>
 {
-    public static readonly string[] HardwareModes = ["Simulated"];
+    public static readonly string[] HardwareModes = ["Simulated", "Pi"];
 
     public ValidateOptionsResult Validate(string? name, ControlLoopOptions options)
     {
@@ -84,7 +91,7 @@ public sealed class StillControlOptionsValidator :
     public ValidateOptionsResult Validate(string? name, HardwareOptions options) =>
         HardwareModes.Contains(options.Mode, StringComparer.Ordinal)
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"Hardware:Mode = \"{options.Mode}\": one of {string.Join(", ", HardwareModes)} (Pi comes with the hardware layer)");
+            : ValidateOptionsResult.Fail($"Hardware:Mode = \"{options.Mode}\": one of {string.Join(", ", HardwareModes)}");
 
     public ValidateOptionsResult Validate(string? name, StillOptions options)
     {
