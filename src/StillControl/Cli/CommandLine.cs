@@ -21,6 +21,10 @@ public sealed record SimulationResult(
     IReadOnlyList<AlarmReport> Alarms, IReadOnlyList<ActionReport> OperatorActions, double? InterlockLatencyMs, double SimulatedSeconds, double WallSeconds,
     double ProcessWallSeconds, double ControlPeriodMs, string Journal);
 
+public sealed record ProbeLine(string Channel, string Key, string Status, double? Value, string Unit, string? Fault, string? Detail);
+public sealed record ProbeBus(string Name, string Health);
+public sealed record ProbeReport(int Round, DateTimeOffset At, IReadOnlyList<ProbeLine> Channels, IReadOnlyList<string> UnusedOneWire, IReadOnlyList<ProbeBus> Buses, bool Faulted);
+
 public static class CommandLine
 {
     public const string Usage = """
@@ -29,13 +33,17 @@ public static class CommandLine
           stillcontrol simulate [--recipe F] [--scenario F] [--speed N|max] [--seed N] [--journal PATH] [--resume] [--json] [--verbose]
                                 [--mqtt embedded[:PORT]|HOST[:PORT]|off] [--influx URL]
               Runs one batch on a simulated still (default speed: max). --resume continues the journal's interrupted batch.
-          stillcontrol run [--config FILE]      the control service (Hardware:Mode=Simulated until the Pi layer lands)
+          stillcontrol run [--config FILE]      the control service (Hardware:Mode Simulated or Pi)
+          stillcontrol probe [--config FILE] [--rounds N] [--interval-ms N] [--json]
+              Every configured sensor's reading or fault reason, unused 1-Wire thermometers, bus frame counters.
+              Exit 3 when a configured sensor is missing or faulted.
+          stillcontrol safe [--config FILE]     outputs to their safe state (systemd ExecStopPost)
           stillcontrol recipe show [--recipe F] [--json]
           stillcontrol recipe check FILE
           stillcontrol batches [--journal PATH] [--json]
           stillcontrol batch ID [--journal PATH] [--json]
 
-        Exit codes: 0 ran, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
+        Exit codes: 0 ran, 3 probe found a sensor missing or faulted, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -55,7 +63,9 @@ public static class CommandLine
                 "recipe" => Recipe(rest, output),
                 "batches" => Batches(rest, output),
                 "batch" => Batch(rest, output),
-                _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, recipe, batches, batch (see --help)"),
+                "probe" => Probe(rest, output),
+                "safe" => Safe(rest, output),
+                _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, probe, safe, recipe, batches, batch (see --help)"),
             };
         }
         catch (BadInputException ex)
@@ -66,6 +76,11 @@ public static class CommandLine
         catch (OptionsValidationException ex)
         {
             foreach (var failure in ex.Failures) error.WriteLine($"stillcontrol: configuration: {failure}");
+            return 2;
+        }
+        catch (Sensors.HardwareStartException ex)
+        {
+            error.WriteLine($"stillcontrol: hardware: {ex.Message}");
             return 2;
         }
         catch (Exception ex)
@@ -192,38 +207,7 @@ public static class CommandLine
     private static async Task<int> RunServiceAsync(string[] args, TextWriter error)
     {
         var a = Arguments.Parse(args, "run", [], ["--config", "--recipe", "--scenario", "--journal"]);
-        var overrides = new Dictionary<string, string?>();
-        if (a.Value("--config") is { } config && !File.Exists(config))
-        {
-            throw new BadInputException($"run: --config {config}: no such file");
-        }
-        var configuration = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-            .AddEnvironmentVariables("STILLCONTROL_");
-        if (a.Value("--config") is { } file)
-        {
-            try
-            {
-                configuration.AddJsonFile(Path.GetFullPath(file), optional: false);
-            }
-            catch (Exception ex) when (ex is InvalidDataException or FormatException)
-            {
-                throw new BadInputException($"run: --config {file}: not valid JSON ({ex.Message})");
-            }
-        }
-        IConfigurationRoot root;
-        try
-        {
-            root = configuration.Build();
-        }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException)
-        {
-            throw new BadInputException($"run: configuration is not valid JSON ({ex.Message})");
-        }
-        foreach (var pair in root.AsEnumerable())
-        {
-            if (pair.Value is not null) overrides[pair.Key] = pair.Value;
-        }
+        var (root, overrides) = LoadConfiguration("run", a.Value("--config"));
         if (a.Value("--journal") is { } journal) overrides["Journal:Path"] = journal;
         var recipe = Files.LoadRecipe(a.Value("--recipe") ?? root["Recipe:Path"]);
         var scenario = Files.LoadScenario(a.Value("--scenario") ?? root["Simulation:ScenarioPath"]);
@@ -231,6 +215,9 @@ public static class CommandLine
         var setup = new SimulationSetup(scenario, seed, 1, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), RealTime: true);
         using var host = StillHost.Build([], overrides, recipe, setup, LogLevel.Information);
         ValidateOptions(host.Services);
+        // Open the wiring now: a device that is missing or a port that will not open fails here, naming its key.
+        _ = host.Services.GetRequiredService<Actuators.IActuators>();
+        _ = host.Services.GetRequiredService<Sensors.ISensorBank>();
         await host.StartAsync();
         await host.WaitForShutdownAsync();
         if (host.Services.GetRequiredService<ServiceOutcome>().Failure is { } failure)
@@ -240,6 +227,130 @@ public static class CommandLine
         }
         return 0;
     }
+
+    /// <summary>appsettings.json beside the program, then the --config file, then STILLCONTROL_ environment variables (secrets).</summary>
+    private static (IConfigurationRoot Root, Dictionary<string, string?> Overrides) LoadConfiguration(string verb, string? file)
+    {
+        if (file is not null && !File.Exists(file))
+        {
+            throw new BadInputException($"{verb}: --config {file}: no such file");
+        }
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
+        if (file is not null)
+        {
+            configuration.AddJsonFile(Path.GetFullPath(file), optional: false);
+        }
+        configuration.AddEnvironmentVariables("STILLCONTROL_");
+        IConfigurationRoot root;
+        try
+        {
+            root = configuration.Build();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException)
+        {
+            throw new BadInputException($"{verb}: {(file is null ? "configuration" : $"--config {file}")} is not valid JSON ({ex.Message})");
+        }
+        var overrides = new Dictionary<string, string?>();
+        foreach (var pair in root.AsEnumerable())
+        {
+            if (pair.Value is not null) overrides[pair.Key] = pair.Value;
+        }
+        if (file is not null)
+        {
+            overrides["ConfigDirectory"] = Path.GetDirectoryName(Path.GetFullPath(file));
+        }
+        return (root, overrides);
+    }
+
+    /// <summary>The Pi wiring from a configuration, checked: every bad key named, exit 2.</summary>
+    private static (Sensors.PiPlan Plan, Recipes.Recipe Recipe, IConfigurationRoot Root) LoadPlan(string verb, string? file)
+    {
+        var (root, overrides) = LoadConfiguration(verb, file);
+        var hardware = root.GetSection(HardwareOptions.Section).Get<HardwareOptions>() ?? new HardwareOptions();
+        if (hardware.Mode != "Pi")
+        {
+            throw new BadInputException($"{verb}: Hardware:Mode = \"{hardware.Mode}\": {verb} needs the Pi's wiring (Hardware:Mode = \"Pi\" and its Inputs and Outputs)");
+        }
+        var recipe = Files.LoadRecipe(root["Recipe:Path"]);
+        var (plan, errors) = Sensors.PiPlan.Resolve(hardware, recipe, overrides.GetValueOrDefault("ConfigDirectory"));
+        if (plan is null)
+        {
+            throw new OptionsValidationException(HardwareOptions.Section, typeof(HardwareOptions), errors);
+        }
+        return (plan, recipe, root);
+    }
+
+    /// <summary>
+    /// Every configured sensor with its reading or its fault reason (judged by the same quality layer as the control loop),
+    /// thermometers found on the 1-Wire bus that no channel uses, and each bus's frame counters. Exit 3 when a configured
+    /// sensor is missing or faulted.
+    /// </summary>
+    private static int Probe(string[] args, TextWriter output)
+    {
+        var a = Arguments.Parse(args, "probe", ["--json"], ["--config", "--rounds", "--interval-ms"]);
+        var rounds = ParseCount(a.Value("--rounds"), "--rounds", 1, 100_000, 1);
+        var interval = ParseCount(a.Value("--interval-ms"), "--interval-ms", 0, 600_000, 1000);
+        var (plan, recipe, _) = LoadPlan("probe", a.Value("--config"));
+        using var devices = new Sensors.PiDevices();
+        using var bank = new Sensors.PiSensorBank(plan, devices, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, inline: true, strict: false);
+        var readings = new ReadingSnapshot();
+        var memory = new SignalMemory[Channels.Count];
+        var faulted = false;
+        for (var round = 1; round <= rounds; round++)
+        {
+            if (round > 1) Thread.Sleep(interval);
+            bank.PollAll();
+            var now = DateTimeOffset.UtcNow;
+            bank.Read(readings, now);
+            SignalCheck.Update(readings, memory, recipe, now);
+            faulted = false;
+            var lines = new List<ProbeLine>();
+            foreach (var channel in bank.ConfiguredChannels)
+            {
+                var m = memory[(int)channel];
+                var good = m.Status == ReadingQuality.Good;
+                faulted |= !good;
+                lines.Add(new ProbeLine(channel.Name(), plan.KeyOf[channel], good ? "ok" : "fault", good ? m.Value : null, channel.Unit(),
+                    good ? null : m.Fault.Name(), bank.Latest.Detail(channel)));
+            }
+            var configuredIds = plan.OneWire.Select(o => o.Id).ToHashSet();
+            var unused = Sensors.OneWireSource.Discover().Where(d => !configuredIds.Contains(d.DeviceId)).Select(d => $"{d.BusId}/{d.DeviceId}").ToArray();
+            var buses = bank.Sources.Where(src => src.Health is not null).Select(src => new ProbeBus(src.Name, src.Health!)).ToArray();
+            if (a.Has("--json"))
+            {
+                output.WriteLine(JsonSerializer.Serialize(new ProbeReport(round, now, lines, unused, buses, faulted), BatchReport.JsonOptions));
+                continue;
+            }
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"probe round {round} at {now:u}"));
+            foreach (var line in lines)
+            {
+                var value = line.Value is { } v ? string.Create(CultureInfo.InvariantCulture, $"{v:0.###} {line.Unit}") : $"FAULT {line.Fault}";
+                output.WriteLine($"  {line.Channel,-16} {value,-24} {line.Key}  {line.Detail}");
+            }
+            foreach (var id in unused) output.WriteLine($"  (unused 1-Wire thermometer {id})");
+            foreach (var bus in buses) output.WriteLine($"  {bus.Name}: {bus.Health}");
+            output.Flush();
+        }
+        return faulted ? 3 : 0;
+    }
+
+    /// <summary>Drives every output to its safe state and exits: systemd's ExecStopPost, after any stop, crash or kill.</summary>
+    private static int Safe(string[] args, TextWriter output)
+    {
+        var a = Arguments.Parse(args, "safe", [], ["--config"]);
+        var (plan, _, _) = LoadPlan("safe", a.Value("--config"));
+        using var devices = new Sensors.PiDevices();
+        using var actuators = new Actuators.PiActuators(plan, devices, TimeProvider.System);
+        actuators.SetSafe();
+        output.WriteLine("outputs safe: steam closed, cooling open, receivers closed, horn and beacon on");
+        return 0;
+    }
+
+    private static int ParseCount(string? text, string name, int minimum, int maximum, int fallback) =>
+        text is null ? fallback
+            : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= minimum && n <= maximum ? n
+            : throw new BadInputException($"{name} = '{text}': a whole number from {minimum} to {maximum}");
 
     private static int Recipe(string[] args, TextWriter output)
     {

@@ -106,9 +106,15 @@ public sealed partial class ControlCycle
         started = true;
     }
 
+    /// <summary>Wall-clock tick count (ms) at the start of the last step; the systemd watchdog is fed only while this moves.</summary>
+    public long LastTickMilliseconds => Volatile.Read(ref lastTickMilliseconds);
+
+    private long lastTickMilliseconds;
+
     public void Tick()
     {
         if (!started) throw new InvalidOperationException("Start the control cycle before stepping it.");
+        Volatile.Write(ref lastTickMilliseconds, Environment.TickCount64);
         var now = time.GetUtcNow();
         sensors.Read(Readings, now);
 

@@ -114,3 +114,17 @@ public sealed class StillControlOptionsValidator :
     private static ValidateOptionsResult Result(List<string> failures) =>
         failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
 }
+
+/// <summary>Checks the Pi wiring (<c>Hardware:Mode=Pi</c>) at start: every bad key named at once, with what is accepted.</summary>
+public sealed class PiOptionsValidator(Recipes.Recipe recipe, string? configDirectory) : IValidateOptions<HardwareOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HardwareOptions options)
+    {
+        if (options.Mode != "Pi")
+        {
+            return ValidateOptionsResult.Skip;
+        }
+        var (_, errors) = Sensors.PiPlan.Resolve(options, recipe, configDirectory);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -13,17 +13,21 @@ using StillControl.Telemetry;
 
 namespace StillControl.Hosting;
 
-/// <summary>How a simulation is run: its scenario, seed and pace. Null speed: as fast as the machine goes.</summary>
 /// <summary>
 /// How the simulated still is run: its scenario, seed and pace. <paramref name="RealTime"/>: the service's own clock and timer
 /// (<c>run</c>); otherwise a simulated clock moved by the pacer, at <paramref name="Speed"/> times real time or, when null, flat out.
 /// </summary>
 public sealed record SimulationSetup(Scenario Scenario, int Seed, double? Speed, bool Resume, DateTimeOffset Start, TextWriter? Progress, TimeSpan StatusEvery, bool RealTime);
 
+/// <summary>
+/// For tests of the Pi layer: its devices (a GpioDriver subclass and emulated chips) wired to the simulated still, whose
+/// distiller then works the batch, and slow sources polled inline on the simulated clock.
+/// </summary>
+public sealed record PiRig(Func<SimulatedStill, IPiDevices> Devices, bool Inline);
 /// <summary>The composition root: one place that wires hardware, controller, journal and loop together.</summary>
 public static class StillHost
 {
-    public static IHost Build(string[] args, IDictionary<string, string?> overrides, Recipe recipe, SimulationSetup simulation, LogLevel minimumLevel)
+    public static IHost Build(string[] args, IDictionary<string, string?> overrides, Recipe recipe, SimulationSetup simulation, LogLevel minimumLevel, PiRig? rig = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(overrides);
@@ -75,15 +79,36 @@ public static class StillHost
                 : null;
             return new SimulatedStill(simulation.Scenario, sp.GetRequiredService<FaultSchedule>(), simulation.Seed, restored);
         });
-        services.AddSingleton<ISensorBank>(sp => sp.GetRequiredService<SimulatedStill>());
-        services.AddSingleton<IActuators>(sp => sp.GetRequiredService<SimulatedStill>());
+        var hardware = builder.Configuration.GetSection(HardwareOptions.Section).Get<HardwareOptions>() ?? new HardwareOptions();
+        var pi = hardware.Mode == "Pi";
+        if (pi)
+        {
+            var configDirectory = builder.Configuration["ConfigDirectory"];
+            services.AddSingleton<IValidateOptions<HardwareOptions>>(new PiOptionsValidator(recipe, configDirectory));
+            services.AddSingleton(sp => PiPlan.Resolve(sp.GetRequiredService<IOptions<HardwareOptions>>().Value, recipe, configDirectory).Plan
+                ?? throw new OptionsValidationException(HardwareOptions.Section, typeof(HardwareOptions), ["Hardware: invalid"]));
+            services.AddSingleton<IPiDevices>(sp => rig is null ? new PiDevices() : rig.Devices(sp.GetRequiredService<SimulatedStill>()));
+            services.AddSingleton(sp => new PiSensorBank(sp.GetRequiredService<PiPlan>(), sp.GetRequiredService<IPiDevices>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<PiSensorBank>>(), rig?.Inline ?? false));
+            services.AddSingleton<ISensorBank>(sp => sp.GetRequiredService<PiSensorBank>());
+            services.AddSingleton<IActuators>(sp => new PiActuators(sp.GetRequiredService<PiPlan>(), sp.GetRequiredService<IPiDevices>(), sp.GetRequiredService<TimeProvider>()));
+        }
+        else
+        {
+            services.AddSingleton<ISensorBank>(sp => sp.GetRequiredService<SimulatedStill>());
+            services.AddSingleton<IActuators>(sp => sp.GetRequiredService<SimulatedStill>());
+        }
+        var simulated = !pi || rig is not null;
 
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<ControlOptions>();
             var cycle = new ControlCycle(sp.GetRequiredService<ISensorBank>(), sp.GetRequiredService<IActuators>(), recipe,
                 sp.GetRequiredService<BatchJournal>(), sp.GetRequiredService<TimeProvider>(), options, sp.GetRequiredService<ILogger<ControlCycle>>());
-            cycle.AddObserver(sp.GetRequiredService<SimulatedDistiller>());
+            if (simulated)
+            {
+                cycle.AddObserver(sp.GetRequiredService<SimulatedDistiller>());
+            }
             if (simulation.Progress is { } progress)
             {
                 cycle.AddObserver(new ConsoleProgress(progress, simulation.StatusEvery));
@@ -105,6 +130,9 @@ public static class StillHost
                 : new RealTimePacer(time, period);
         });
         services.AddHostedService<StillService>();
+        // Under systemd (Type=notify): READY=1 once started, STOPPING=1 on stop, journald-friendly logs; the watchdog is fed by the loop.
+        services.AddSystemd();
+        services.AddHostedService<SystemdWatchdog>();
 
         services.AddSingleton<IValidateOptions<MqttOptions>, MqttOptionsValidator>();
         services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateOnStart();

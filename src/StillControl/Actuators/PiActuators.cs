@@ -1,0 +1,220 @@
+using System.Device.Gpio;
+using System.Device.Pwm;
+using StillControl.Process;
+using StillControl.Sensors;
+
+namespace StillControl.Actuators;
+
+/// <summary>
+/// The Pi's outputs: steam and cooling valves (PWM or time-proportioned relays), one diverter relay per receiver, horn and
+/// beacon. The valves are wired fail-safe (steam normally closed, cooling normally open) and driven so that "de-energised" is
+/// the safe state; <see cref="SetSafe"/> de-energises both valves and every receiver and sounds horn and beacon.
+/// </summary>
+public sealed class PiActuators : IActuators, IDisposable
+{
+    private readonly Valve steam;
+    private readonly Valve cooling;
+    private readonly (string Receiver, Relay Relay)[] receivers;
+    private readonly Relay? horn;
+    private readonly Relay? beacon;
+    private readonly TimeProvider time;
+    private readonly Lock gate = new();
+    private OutputState outputs = OutputState.Safe;
+
+    public PiActuators(PiPlan plan, IPiDevices devices, TimeProvider time)
+    {
+        this.time = time;
+        GpioController Gpio(string key)
+        {
+            try
+            {
+                return devices.Gpio;
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or PlatformNotSupportedException)
+            {
+                throw new HardwareStartException($"{key}: {e.Message}", e);
+            }
+        }
+        steam = new Valve(plan.Steam, plan.Steam.Pwm ? null : Gpio(plan.Steam.Key), devices);
+        cooling = new Valve(plan.Cooling, plan.Cooling.Pwm ? null : Gpio(plan.Cooling.Key), devices);
+        receivers = plan.Receivers.Select(r => (r.Receiver, new Relay(Gpio(r.Relay.Key), r.Relay))).ToArray();
+        horn = plan.Horn is { } h ? new Relay(Gpio(h.Key), h) : null;
+        beacon = plan.Beacon is { } b ? new Relay(Gpio(b.Key), b) : null;
+        SetSafe();
+    }
+
+    public OutputState Outputs
+    {
+        get
+        {
+            lock (gate)
+            {
+                return outputs;
+            }
+        }
+    }
+
+    public void Apply(Decisions decisions) =>
+        Drive(new OutputState(decisions.SteamValvePercent, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon));
+
+    public void SetSafe()
+    {
+        try
+        {
+            Drive(OutputState.Safe);
+        }
+        catch (Exception)
+        {
+            // Must not throw (called from a crash path). Each output is tried on its own below; the valves' springs do the rest.
+            foreach (var action in new Action[] { () => steam.DeEnergise(), () => cooling.DeEnergise(), () => horn?.Set(true), () => beacon?.Set(true) })
+            {
+                try
+                {
+                    action();
+                }
+                catch (Exception)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>Time-proportioned relays need a tick between control decisions; the control loop calls Apply every period, which is enough.</summary>
+    private void Drive(OutputState state)
+    {
+        lock (gate)
+        {
+            var now = time.GetUtcNow();
+            // Steam closes before cooling changes, and opens after it: between two writes there is never more steam or less
+            // cooling than either the old or the new decision asked for.
+            if (state.SteamValvePercent < outputs.SteamValvePercent)
+            {
+                steam.Set(state.SteamValvePercent, now);
+                cooling.Set(state.CoolingValvePercent, now);
+            }
+            else
+            {
+                cooling.Set(state.CoolingValvePercent, now);
+                steam.Set(state.SteamValvePercent, now);
+            }
+            // Break before make: the old receiver closes before the new one opens, so no spirit goes to two receivers.
+            foreach (var (name, relay) in receivers)
+            {
+                if (name != state.Receiver)
+                {
+                    relay.Set(false);
+                }
+            }
+            foreach (var (name, relay) in receivers)
+            {
+                if (name == state.Receiver)
+                {
+                    relay.Set(true);
+                }
+            }
+            horn?.Set(state.Horn);
+            beacon?.Set(state.Beacon);
+            outputs = state;
+        }
+    }
+
+    public void Dispose()
+    {
+        SetSafe();
+        steam.Dispose();
+        cooling.Dispose();
+    }
+
+    private sealed class Relay(GpioController gpio, RelayPlan plan)
+    {
+        private readonly bool opened = Open(gpio, plan);
+        private bool? last;
+
+        private static bool Open(GpioController gpio, RelayPlan plan)
+        {
+            try
+            {
+                gpio.OpenPin(plan.Pin, PinMode.Output, plan.ActiveLow ? PinValue.High : PinValue.Low);
+                return true;
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException)
+            {
+                throw new HardwareStartException($"{plan.Key}:Pin = {plan.Pin}: {e.Message}", e);
+            }
+        }
+
+        public void Set(bool on)
+        {
+            if (opened && last != on)
+            {
+                gpio.Write(plan.Pin, on != plan.ActiveLow ? PinValue.High : PinValue.Low);
+                last = on;
+            }
+        }
+    }
+
+    private sealed class Valve : IDisposable
+    {
+        private readonly ValvePlan plan;
+        private readonly PwmChannel? pwm;
+        private readonly Relay? relay;
+        private DateTimeOffset windowStart;
+
+        public Valve(ValvePlan plan, GpioController? gpio, IPiDevices devices)
+        {
+            this.plan = plan;
+            if (plan.Pwm)
+            {
+                try
+                {
+                    pwm = devices.OpenPwm(plan.Chip, plan.PwmChannel, plan.Frequency);
+                    pwm.DutyCycle = 0;
+                    pwm.Start();
+                }
+                catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
+                {
+                    throw new HardwareStartException($"{plan.Key}: PWM chip {plan.Chip} channel {plan.PwmChannel}: {e.Message}", e);
+                }
+            }
+            else
+            {
+                relay = new Relay(gpio!, new RelayPlan(plan.Name, plan.Key, plan.Pin, plan.ActiveLow));
+            }
+        }
+
+        /// <summary>Energised share for an opening in percent: a normally open valve closes when energised.</summary>
+        private double Energised(double openingPercent) =>
+            Math.Clamp(plan.OpensWhenDeEnergised ? 100 - openingPercent : openingPercent, 0, 100) / 100.0;
+
+        public void Set(double openingPercent, DateTimeOffset now)
+        {
+            var share = Energised(openingPercent);
+            if (pwm is not null)
+            {
+                pwm.DutyCycle = share;
+                return;
+            }
+            // Time-proportioning: on for share x window at the start of each window; a share of 0 switches off at once.
+            if (windowStart == default || now - windowStart >= plan.Window || now < windowStart)
+            {
+                windowStart = now;
+            }
+            relay!.Set(share > 0 && (share >= 1 || now - windowStart < plan.Window * share));
+        }
+
+        public void DeEnergise()
+        {
+            if (pwm is not null)
+            {
+                pwm.DutyCycle = 0;
+            }
+            relay?.Set(false);
+        }
+
+        public void Dispose()
+        {
+            DeEnergise();
+            pwm?.Dispose();
+        }
+    }
+}
