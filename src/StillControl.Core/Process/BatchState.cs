@@ -46,6 +46,8 @@ public struct SignalMemory
     public bool HasAccepted;
     public double LastAccepted;
     public DateTimeOffset LastAcceptedAt;
+    /// <summary>When <see cref="LastAccepted"/> first appeared: a source that holds its value between conversions repeats it.</summary>
+    public DateTimeOffset LastAcceptedSince;
     public DateTimeOffset LastTimestamp;
     public double LastRaw;
     public DateTimeOffset RawSince;

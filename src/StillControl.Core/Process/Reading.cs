@@ -40,10 +40,16 @@ public static class FaultReasons
     public static string Name(this FaultReason reason) => names[(int)reason];
 }
 
-/// <summary>One sample of a channel as the hardware delivered it. A faulted reading carries a reason, never a number to use.</summary>
-public readonly record struct Reading(double Value, ReadingQuality Quality, FaultReason Fault, DateTimeOffset Timestamp)
+/// <summary>
+/// One sample of a channel as the hardware delivered it. A faulted reading carries a reason, never a number to use.
+/// <paramref name="Counted"/>: the value is counted from pulses (a flow meter), which cannot freeze at a non-zero value (a dead
+/// meter reads zero), so the stuck check does not apply; a steady flow may well give the same count window after window.
+/// </summary>
+public readonly record struct Reading(double Value, ReadingQuality Quality, FaultReason Fault, DateTimeOffset Timestamp, bool Counted = false)
 {
     public static Reading Good(double value, DateTimeOffset at) => new(value, ReadingQuality.Good, FaultReason.None, at);
+
+    public static Reading FromPulses(double value, DateTimeOffset at) => new(value, ReadingQuality.Good, FaultReason.None, at, Counted: true);
 
     public static Reading Faulted(FaultReason reason, DateTimeOffset at) => new(double.NaN, ReadingQuality.Faulted, reason, at);
 

@@ -12,6 +12,9 @@ public static class SignalCheck
     /// <summary>The DS18B20 reports this before its first conversion.</summary>
     public const double PowerOnCelsius = 85.0;
 
+    /// <summary>How long a source may hold one value between conversions before a step is judged over the poll interval alone.</summary>
+    public const double HoldAllowanceSeconds = 1.0;
+
     public static void Update(ReadingSnapshot readings, SignalMemory[] memory, Recipe recipe, DateTimeOffset now)
     {
         for (var i = 0; i < Channels.Count; i++)
@@ -39,7 +42,7 @@ public static class SignalCheck
             else
             {
                 var value = reading.Value;
-                var fault = Judge(channel, value, reading.Timestamp, ref m, limits);
+                var fault = Judge(channel, value, reading.Timestamp, reading.Counted, ref m, limits);
                 if (value != m.LastRaw || m.RawSince == default)
                 {
                     m.RawSince = reading.Timestamp;
@@ -50,6 +53,10 @@ public static class SignalCheck
                     m.Status = ReadingQuality.Good;
                     m.Fault = FaultReason.None;
                     m.Value = value;
+                    if (!m.HasAccepted || value != m.LastAccepted)
+                    {
+                        m.LastAcceptedSince = reading.Timestamp;
+                    }
                     m.HasAccepted = true;
                     m.LastAccepted = value;
                     m.LastAcceptedAt = reading.Timestamp;
@@ -67,7 +74,7 @@ public static class SignalCheck
         }
     }
 
-    private static FaultReason Judge(Channel channel, double value, DateTimeOffset at, ref SignalMemory m, SensorLimits limits)
+    private static FaultReason Judge(Channel channel, double value, DateTimeOffset at, bool counted, ref SignalMemory m, SensorLimits limits)
     {
         if (double.IsNaN(value) || value < limits.MinimumValue || value > limits.MaximumValue)
         {
@@ -80,13 +87,17 @@ public static class SignalCheck
         }
         if (limits.MaximumRatePerSecond is { } rate && m.HasAccepted)
         {
-            var seconds = Math.Max((at - m.LastAcceptedAt).TotalSeconds, 0.05);
+            // A source polled faster than it converts (a PT100 module, a DS18B20 behind a gateway) repeats its last value and
+            // then moves in one step: the rate counts from when that value first appeared, up to a hold of one second, so a
+            // real outlier after a long steady spell is still a spike.
+            var sinceChange = Math.Min((at - m.LastAcceptedSince).TotalSeconds, HoldAllowanceSeconds);
+            var seconds = Math.Max(Math.Max((at - m.LastAcceptedAt).TotalSeconds, sinceChange), 0.05);
             if (Math.Abs(value - m.LastAccepted) / seconds > rate)
             {
                 return FaultReason.Spike;
             }
         }
-        if (limits.StuckSeconds is { } stuck && value != 0 && value == m.LastRaw && m.RawSince != default && (at - m.RawSince).TotalSeconds >= stuck)
+        if (limits.StuckSeconds is { } stuck && !counted && value != 0 && value == m.LastRaw && m.RawSince != default && (at - m.RawSince).TotalSeconds >= stuck)
         {
             return FaultReason.Stuck;
         }

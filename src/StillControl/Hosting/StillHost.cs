@@ -23,7 +23,7 @@ public sealed record SimulationSetup(Scenario Scenario, int Seed, double? Speed,
 /// For tests of the Pi layer: its devices (a GpioDriver subclass and emulated chips) wired to the simulated still, whose
 /// distiller then works the batch, and slow sources polled inline on the simulated clock.
 /// </summary>
-public sealed record PiRig(Func<SimulatedStill, IPiDevices> Devices, bool Inline);
+public sealed record PiRig(Func<IServiceProvider, IPiDevices> Devices, bool Inline);
 /// <summary>The composition root: one place that wires hardware, controller, journal and loop together.</summary>
 public static class StillHost
 {
@@ -87,7 +87,7 @@ public static class StillHost
             services.AddSingleton<IValidateOptions<HardwareOptions>>(new PiOptionsValidator(recipe, configDirectory));
             services.AddSingleton(sp => PiPlan.Resolve(sp.GetRequiredService<IOptions<HardwareOptions>>().Value, recipe, configDirectory).Plan
                 ?? throw new OptionsValidationException(HardwareOptions.Section, typeof(HardwareOptions), ["Hardware: invalid"]));
-            services.AddSingleton<IPiDevices>(sp => rig is null ? new PiDevices() : rig.Devices(sp.GetRequiredService<SimulatedStill>()));
+            services.AddSingleton<IPiDevices>(sp => rig is null ? new PiDevices() : rig.Devices(sp));
             services.AddSingleton(sp => new PiSensorBank(sp.GetRequiredService<PiPlan>(), sp.GetRequiredService<IPiDevices>(), sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<PiSensorBank>>(), rig?.Inline ?? false));
             services.AddSingleton<ISensorBank>(sp => sp.GetRequiredService<PiSensorBank>());
@@ -132,7 +132,10 @@ public static class StillHost
         services.AddHostedService<StillService>();
         // Under systemd (Type=notify): READY=1 once started, STOPPING=1 on stop, journald-friendly logs; the watchdog is fed by the loop.
         services.AddSystemd();
-        services.AddHostedService<SystemdWatchdog>();
+        if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService())
+        {
+            services.AddHostedService<SystemdWatchdog>();
+        }
 
         services.AddSingleton<IValidateOptions<MqttOptions>, MqttOptionsValidator>();
         services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateOnStart();

@@ -19,7 +19,7 @@ public sealed class GpioInputs : IDisposable
     private readonly DigitalInput[] digital;
     private readonly PulseCounter[] pulses;
 
-    public GpioInputs(GpioController gpio, IEnumerable<DigitalInput> digital, IEnumerable<PulseInput> pulses)
+    public GpioInputs(GpioController gpio, IEnumerable<DigitalInput> digital, IEnumerable<PulseInput> pulses, TimeProvider time)
     {
         this.gpio = gpio;
         this.digital = digital.ToArray();
@@ -28,7 +28,7 @@ public sealed class GpioInputs : IDisposable
             // An emergency stop is wired normally closed to ground: a pressed button or a broken wire lets the pull-up read high.
             gpio.OpenPin(input.Pin, PinMode.InputPullUp);
         }
-        this.pulses = pulses.Select(p => new PulseCounter(gpio, p)).ToArray();
+        this.pulses = pulses.Select(p => new PulseCounter(gpio, p, time)).ToArray();
         Channels = this.digital.Select(d => d.Channel).Concat(this.pulses.Select(p => p.Input.Channel)).ToArray();
     }
 
@@ -62,43 +62,64 @@ public sealed class GpioInputs : IDisposable
         }
     }
 
+    /// <summary>
+    /// Counts rising edges and times them: flow is the pulses between the first and the last edge of the window over the time
+    /// between those edges (period measurement), so a steady flow reads with the resolution of the clock, not of whole pulses,
+    /// and a meter that really stopped reads 0 once no edge has come for a window.
+    /// </summary>
     private sealed class PulseCounter : IDisposable
     {
         private readonly GpioController gpio;
         private readonly PinChangeEventHandler handler;
-        private readonly Queue<(DateTimeOffset At, long Count)> history = new();
+        private readonly Queue<(long Count, DateTimeOffset LastEdge)> history = new();
+        private readonly Lock gate = new();
         private long count;
+        private DateTimeOffset lastEdge;
         private Reading last;
 
-        public PulseCounter(GpioController gpio, PulseInput input)
+        public PulseCounter(GpioController gpio, PulseInput input, TimeProvider time)
         {
             this.gpio = gpio;
             Input = input;
-            handler = (_, _) => Interlocked.Increment(ref count);
+            handler = (_, _) =>
+            {
+                var at = time.GetUtcNow();
+                lock (gate)
+                {
+                    count++;
+                    lastEdge = at;
+                }
+            };
             gpio.OpenPin(input.Pin, PinMode.InputPullUp);
             gpio.RegisterCallbackForPinValueChangedEvent(input.Pin, PinEventTypes.Rising, handler);
         }
 
         public PulseInput Input { get; }
 
-        /// <summary>Flow over the last window; a new value once a second, so the quality layer sees a fresh timestamp each time.</summary>
+        /// <summary>A new value once a second, so the quality layer sees a fresh timestamp each time.</summary>
         public Reading Read(DateTimeOffset now)
         {
             if (last.Quality != ReadingQuality.NotConfigured && now - last.Timestamp < TimeSpan.FromSeconds(1))
             {
                 return last;
             }
-            var total = Interlocked.Read(ref count);
-            history.Enqueue((now, total));
-            while (history.Count > 2 && now - history.Peek().At > Input.Window)
+            long total;
+            DateTimeOffset edge;
+            lock (gate)
+            {
+                total = count;
+                edge = lastEdge;
+            }
+            history.Enqueue((total, edge));
+            while (history.Count > 2 && now - history.Peek().LastEdge > Input.Window)
             {
                 history.Dequeue();
             }
-            var (since, then) = history.Peek();
-            var seconds = (now - since).TotalSeconds;
-            last = seconds <= 0
-                ? Reading.Good(0, now) with { Timestamp = now }
-                : Reading.Good((total - then) / Input.PulsesPerLitre / seconds * 60.0, now);
+            var (then, thenEdge) = history.Peek();
+            var seconds = (edge - thenEdge).TotalSeconds;
+            last = total == then || seconds <= 0 || now - edge > Input.Window
+                ? Reading.FromPulses(0, now)
+                : Reading.FromPulses((total - then) / Input.PulsesPerLitre / seconds * 60.0, now);
             return last;
         }
 

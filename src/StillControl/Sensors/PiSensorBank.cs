@@ -68,13 +68,13 @@ public sealed class PiSensorBank : ISensorBank, IChannelSource, IDisposable
             }
             foreach (var bus in plan.Buses.Where(b => b.Inputs.Count > 0))
             {
-                var source = new ModbusBusSource(bus.Name, () => devices.OpenSerial(bus.Serial), bus.Serial, bus.Inputs, bus.Period, bus.ResponseTimeout, bus.Silence, bus.Retries);
+                var source = new ModbusBusSource(bus.Name, () => devices.OpenSerial(bus.Serial), bus.Serial, bus.Inputs, bus.Period, bus.ResponseTimeout, bus.Silence, bus.Retries, keepFrameGap: !inline);
                 Open($"{bus.Key}:Port", () => { source.Open(); return source; });
                 opened.Add(source);
             }
             if (plan.Digital.Count + plan.Pulses.Count > 0)
             {
-                gpioInputs = Open("Hardware:Inputs (digital and pulse pins)", () => new GpioInputs(devices.Gpio, plan.Digital, plan.Pulses));
+                gpioInputs = Open("Hardware:Inputs (digital and pulse pins)", () => new GpioInputs(devices.Gpio, plan.Digital, plan.Pulses, time));
             }
         }
         catch

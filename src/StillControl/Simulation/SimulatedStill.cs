@@ -71,6 +71,9 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
 
     public void SetSafe() => Outputs = OutputState.Safe;
 
+    /// <summary>Outputs as real wiring drives them (the Pi layer's tests: PWM duty and relay pins turned back into valve openings).</summary>
+    public void Drive(OutputState outputs) => Outputs = outputs;
+
     public void Read(ReadingSnapshot into, DateTimeOffset now)
     {
         Advance(now);

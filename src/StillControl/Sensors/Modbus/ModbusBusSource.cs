@@ -15,21 +15,25 @@ public sealed class ModbusBusSource : IPolledSource
     private readonly Func<ISerialLine> open;
     private readonly SerialSettings settings;
     private readonly ModbusInput[] inputs;
+    private readonly Block[] blocks;
     private readonly TimeSpan responseTimeout;
     private readonly TimeSpan silence;
     private readonly int retries;
     private readonly byte[] registers = new byte[2 * ModbusRtu.MaximumRegisters];
+    private readonly bool keepFrameGap;
     private ISerialLine? line;
     private ModbusMaster? master;
     private string? lineError;
 
     public ModbusBusSource(string name, Func<ISerialLine> open, SerialSettings settings, IEnumerable<ModbusInput> inputs, TimeSpan period,
-        TimeSpan responseTimeout, TimeSpan silence, int retries)
+        TimeSpan responseTimeout, TimeSpan silence, int retries, bool keepFrameGap = true)
     {
+        this.keepFrameGap = keepFrameGap;
         Name = $"Modbus bus {name} ({settings.Port}, {settings.Baud} baud)";
         this.open = open;
         this.settings = settings;
         this.inputs = inputs.ToArray();
+        blocks = Group(this.inputs);
         Period = period;
         this.responseTimeout = responseTimeout;
         this.silence = silence;
@@ -52,7 +56,7 @@ public sealed class ModbusBusSource : IPolledSource
     public void Open()
     {
         line = open();
-        master = new ModbusMaster(line, settings, responseTimeout, silence, retries);
+        master = new ModbusMaster(line, settings, responseTimeout, silence, retries, keepFrameGap);
         master.Health.CopyFrom(Counters);
         Counters = master.Health;
         lineError = null;
@@ -67,26 +71,30 @@ public sealed class ModbusBusSource : IPolledSource
             {
                 Open();
             }
-            foreach (var input in inputs)
+            foreach (var block in blocks)
             {
-                var span = registers.AsSpan(0, 2 * input.Point.Registers);
-                var reply = master!.ReadRegisters(input.Unit, input.Point.Function, input.Point.Address, input.Point.Registers, span);
+                var span = registers.AsSpan(0, 2 * block.Count);
+                var reply = master!.ReadRegisters(block.Unit, block.Function, block.Start, block.Count, span);
                 var at = time.GetUtcNow();
-                if (reply.IsOk)
+                foreach (var input in block.Inputs)
                 {
-                    var value = input.Point.Convert(span);
-                    into.Publish(input.Channel, double.IsFinite(value) ? Reading.Good(value, at) : Reading.Faulted(FaultReason.SourceError, at),
-                        double.IsFinite(value) ? $"unit {input.Unit} register {input.Point.Address}: {value:0.###}" : $"unit {input.Unit} register {input.Point.Address}: not a number");
-                }
-                else
-                {
-                    var reason = reply.Outcome switch
+                    if (reply.IsOk)
                     {
-                        ModbusOutcome.Timeout => FaultReason.Disconnected,
-                        ModbusOutcome.BadCrc => FaultReason.ChecksumError,
-                        _ => FaultReason.SourceError,
-                    };
-                    into.Publish(input.Channel, Reading.Faulted(reason, at), reply.Detail);
+                        var offset = 2 * (input.Point.Address - block.Start);
+                        var value = input.Point.Convert(span.Slice(offset, 2 * input.Point.Registers));
+                        into.Publish(input.Channel, double.IsFinite(value) ? Reading.Good(value, at) : Reading.Faulted(FaultReason.SourceError, at),
+                            double.IsFinite(value) ? $"unit {input.Unit} register {input.Point.Address}: {value:0.###}" : $"unit {input.Unit} register {input.Point.Address}: not a number");
+                    }
+                    else
+                    {
+                        var reason = reply.Outcome switch
+                        {
+                            ModbusOutcome.Timeout => FaultReason.Disconnected,
+                            ModbusOutcome.BadCrc => FaultReason.ChecksumError,
+                            _ => FaultReason.SourceError,
+                        };
+                        into.Publish(input.Channel, Reading.Faulted(reason, at), reply.Detail);
+                    }
                 }
             }
         }
@@ -104,4 +112,34 @@ public sealed class ModbusBusSource : IPolledSource
     }
 
     public void Dispose() => line?.Dispose();
+
+    /// <summary>Points of one unit and function whose registers touch or overlap are read in one frame (an 8-channel module: one request).</summary>
+    private sealed record Block(byte Unit, byte Function, ushort Start, ushort Count, ModbusInput[] Inputs);
+
+    private static Block[] Group(ModbusInput[] inputs)
+    {
+        var blocks = new List<Block>();
+        foreach (var group in inputs.GroupBy(i => (i.Unit, i.Point.Function)))
+        {
+            var sorted = group.OrderBy(i => i.Point.Address).ToList();
+            var members = new List<ModbusInput> { sorted[0] };
+            int start = sorted[0].Point.Address, end = start + sorted[0].Point.Registers;
+            foreach (var input in sorted.Skip(1))
+            {
+                var inputEnd = input.Point.Address + input.Point.Registers;
+                if (input.Point.Address <= end && Math.Max(end, inputEnd) - start <= ModbusRtu.MaximumRegisters)
+                {
+                    members.Add(input);
+                    end = Math.Max(end, inputEnd);
+                    continue;
+                }
+                blocks.Add(new Block(group.Key.Unit, group.Key.Function, (ushort)start, (ushort)(end - start), members.ToArray()));
+                members = [input];
+                start = input.Point.Address;
+                end = inputEnd;
+            }
+            blocks.Add(new Block(group.Key.Unit, group.Key.Function, (ushort)start, (ushort)(end - start), members.ToArray()));
+        }
+        return blocks.ToArray();
+    }
 }

@@ -71,12 +71,15 @@ public sealed class ModbusMaster
     private readonly TimeSpan responseTimeout;
     private readonly TimeSpan silence;
     private readonly int retries;
+    private readonly bool keepFrameGap;
     private long lastActivity;
 
     /// <param name="responseTimeout">How long a slave has to start answering.</param>
     /// <param name="silence">Quiet on the line that ends a reply that is not yet complete (USB adapters deliver in bursts, so this is longer than 3.5 characters).</param>
-    public ModbusMaster(ISerialLine line, SerialSettings settings, TimeSpan responseTimeout, TimeSpan silence, int retries)
+    /// <param name="keepFrameGap">False only where there is no wire (a line emulated on a simulated clock).</param>
+    public ModbusMaster(ISerialLine line, SerialSettings settings, TimeSpan responseTimeout, TimeSpan silence, int retries, bool keepFrameGap = true)
     {
+        this.keepFrameGap = keepFrameGap;
         this.line = line;
         characterTime = ModbusRtu.CharacterTime(settings.Baud, settings.HasParity, settings.StopBitCount);
         frameGap = ModbusRtu.FrameGap(settings.Baud, settings.HasParity, settings.StopBitCount);
@@ -118,7 +121,7 @@ public sealed class ModbusMaster
             DrainUntilQuiet(TimeSpan.Zero);
         }
         var idle = Stopwatch.GetElapsedTime(lastActivity);
-        if (lastActivity != 0 && idle < frameGap)
+        if (keepFrameGap && lastActivity != 0 && idle < frameGap)
         {
             SpinOrSleep(frameGap - idle);
         }
