@@ -1,0 +1,122 @@
+using System.Diagnostics;
+
+namespace StillControl.Tests.Hardware;
+
+/// <summary>
+/// A real serial line for the Modbus tests: two socat pseudo-terminal pairs joined by rs485_line.py (which gives bytes their
+/// wire time and can damage frames like a second writer), with pymodbus (an independent implementation, checking CRCs) as the
+/// slave at the far end. The master opens <see cref="MasterPort"/> through System.IO.Ports like any serial adapter.
+/// </summary>
+public sealed class ModbusLine : IDisposable
+{
+    private readonly TestFiles files = new();
+    private readonly List<System.Diagnostics.Process> processes = [];
+    private readonly System.Diagnostics.Process line;
+    private System.Diagnostics.Process? slave;
+
+    public ModbusLine(int baud = 9600)
+    {
+        Baud = baud;
+        MasterPort = files.PathOf("master");
+        var lineMaster = files.PathOf("line-master");
+        var lineSlave = files.PathOf("line-slave");
+        SlavePort = files.PathOf("slave");
+        Socat(MasterPort, lineMaster);
+        Socat(lineSlave, SlavePort);
+        line = Python("rs485_line.py", lineMaster, lineSlave, $"{baud}");
+        WaitFor(line, "line ready");
+        StartSlave();
+    }
+
+    public string MasterPort { get; }
+
+    public string SlavePort { get; }
+
+    public int Baud { get; }
+
+    public static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "Hardware", name);
+
+    public void StartSlave()
+    {
+        slave = Python("modbus_slave.py", SlavePort, $"{Baud}");
+        WaitFor(slave, "slave ready");
+        // pymodbus opens the port after it says ready.
+        Thread.Sleep(700);
+    }
+
+    public void StopSlave()
+    {
+        if (slave is { HasExited: false })
+        {
+            slave.Kill(entireProcessTree: true);
+            slave.WaitForExit();
+        }
+    }
+
+    /// <summary>Sends a command to the line (corrupt, wrong-unit, truncate, garbage, prefix N, noise N, drop) and waits for its ok.</summary>
+    public void Command(string command)
+    {
+        line.StandardInput.WriteLine(command);
+        line.StandardInput.Flush();
+        WaitFor(line, "ok " + command);
+    }
+
+    private void Socat(string a, string b)
+    {
+        var socat = Start("socat", $"pty,raw,echo=0,link={a}", $"pty,raw,echo=0,link={b}");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!(File.Exists(a) && File.Exists(b)))
+        {
+            if (socat.HasExited || DateTime.UtcNow > deadline) throw new InvalidOperationException($"socat did not make {a} and {b}: {socat.StandardError.ReadToEnd()}");
+            Thread.Sleep(20);
+        }
+    }
+
+    private System.Diagnostics.Process Python(string script, params string[] args) => Start("/usr/bin/python3", [Script(script), .. args]);
+
+    private System.Diagnostics.Process Start(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        var process = System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException($"could not start {file}");
+        processes.Add(process);
+        return process;
+    }
+
+    private static void WaitFor(System.Diagnostics.Process process, string text)
+    {
+        var read = Task.Run(() =>
+        {
+            while (process.StandardOutput.ReadLine() is { } got)
+            {
+                if (got == text) return true;
+            }
+            return false;
+        });
+        if (!read.Wait(TimeSpan.FromSeconds(15)) || !read.Result)
+        {
+            throw new InvalidOperationException($"no '{text}' from {process.StartInfo.FileName} {string.Join(' ', process.StartInfo.ArgumentList)}" +
+                (process.HasExited ? $": exited {process.ExitCode}: {process.StandardError.ReadToEnd()}" : ""));
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in processes)
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                    process.WaitForExit(5000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            process.Dispose();
+        }
+        files.Dispose();
+    }
+}

@@ -1,0 +1,157 @@
+using System.IO.Ports;
+using StillControl.Process;
+using StillControl.Sensors;
+using StillControl.Sensors.Modbus;
+
+namespace StillControl.Tests.Hardware;
+
+/// <summary>Our Modbus RTU master over a socat pseudo-terminal line against pymodbus, with the line damaged on purpose.</summary>
+public sealed class ModbusMasterTests : IDisposable
+{
+    private readonly ModbusLine line = new();
+    private readonly SerialSettings settings;
+    private readonly SerialPortLine port;
+
+    public ModbusMasterTests()
+    {
+        settings = new SerialSettings(line.MasterPort, line.Baud, Parity.None, StopBits.One);
+        port = new SerialPortLine(settings);
+    }
+
+    private ModbusMaster Master(int retries = 0) => new(port, settings, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(20), retries);
+
+    private static double Read(ModbusMaster master, byte unit, byte function, ushort address, RegisterType type, WordOrder order = WordOrder.HighFirst)
+    {
+        var count = (ushort)ModbusRtu.RegisterCount(type);
+        var bytes = new byte[2 * count];
+        var reply = master.ReadRegisters(unit, function, address, count, bytes);
+        Assert.True(reply.IsOk, $"{reply.Outcome}: {reply.Detail}; {master.Health}");
+        return ModbusRtu.Decode(bytes, type, order);
+    }
+
+    [Fact]
+    public void Reads_every_data_type_and_word_order_from_two_units_with_functions_03_and_04()
+    {
+        var master = Master();
+        Assert.Equal(-123, Read(master, 1, 3, 0, RegisterType.Int16));
+        Assert.Equal(65000, Read(master, 1, 3, 1, RegisterType.UInt16));
+        Assert.Equal(-100000, Read(master, 1, 3, 2, RegisterType.Int32));
+        Assert.Equal(98.25, Read(master, 1, 3, 4, RegisterType.Float32));
+        Assert.Equal(98.25, Read(master, 1, 3, 6, RegisterType.Float32, WordOrder.LowFirst));
+        Assert.Equal(3_000_000_000, Read(master, 1, 3, 8, RegisterType.UInt32, WordOrder.LowFirst));
+        Assert.Equal(2345, Read(master, 1, 4, 0, RegisterType.Int16));
+        Assert.Equal(1234, Read(master, 2, 3, 0, RegisterType.Int16));
+        Assert.Equal(8, master.Health.FramesOk);
+        Assert.Equal(0, master.Health.BadCrc + master.Health.Timeouts + master.Health.Garbage + master.Health.NoiseBytes);
+    }
+
+    [Fact]
+    public void An_exception_reply_is_reported_by_name_and_not_retried()
+    {
+        var master = Master(retries: 2);
+        var reply = master.ReadRegisters(1, 3, 500, 1, new byte[2]);
+        Assert.Equal(ModbusOutcome.ExceptionReply, reply.Outcome);
+        Assert.Equal(2, reply.ExceptionCode);
+        Assert.Contains("illegal data address", reply.Detail);
+        Assert.Equal(1, master.Health.ExceptionReplies);
+        Assert.Equal(0, master.Health.Retries);
+        Assert.Equal(-123, Read(master, 1, 3, 0, RegisterType.Int16));
+    }
+
+    [Fact]
+    public void A_unit_that_is_not_on_the_bus_times_out_and_the_next_read_is_clean()
+    {
+        var master = Master(retries: 1);
+        var reply = master.ReadRegisters(9, 3, 0, 1, new byte[2]);
+        Assert.Equal(ModbusOutcome.Timeout, reply.Outcome);
+        Assert.Equal(2, master.Health.Timeouts);
+        Assert.Equal(1, master.Health.Retries);
+        Assert.Equal(1234, Read(master, 2, 3, 0, RegisterType.Int16));
+    }
+
+    [Theory]
+    [InlineData("corrupt", ModbusOutcome.BadCrc)]
+    [InlineData("wrong-unit", ModbusOutcome.WrongUnit)]
+    [InlineData("truncate", ModbusOutcome.WrongLength)]
+    [InlineData("garbage", ModbusOutcome.Garbage)]
+    [InlineData("drop", ModbusOutcome.Timeout)]
+    public void A_damaged_reply_is_rejected_and_counted_and_the_bus_stays_in_step(string damage, ModbusOutcome expected)
+    {
+        var master = Master();
+        line.Command(damage);
+        var reply = master.ReadRegisters(1, 3, 10, 1, new byte[2]);
+        Assert.Equal(expected, reply.Outcome);
+        // The next frames are answered and read correctly: nothing left over on the line shifts them.
+        Assert.Equal(785, Read(master, 1, 3, 10, RegisterType.Int16));
+        Assert.Equal(1234, Read(master, 2, 3, 0, RegisterType.Int16));
+        Assert.Equal(2, master.Health.FramesOk);
+    }
+
+    [Fact]
+    public void With_a_retry_a_damaged_reply_costs_one_more_frame_and_the_value_still_arrives()
+    {
+        var master = Master(retries: 1);
+        line.Command("corrupt");
+        Assert.Equal(785, Read(master, 1, 3, 10, RegisterType.Int16));
+        Assert.Equal(1, master.Health.BadCrc);
+        Assert.Equal(1, master.Health.Retries);
+    }
+
+    [Fact]
+    public void Noise_from_a_second_writer_before_or_between_frames_is_skipped()
+    {
+        var master = Master();
+        line.Command("prefix 7");
+        Assert.Equal(785, Read(master, 1, 3, 10, RegisterType.Int16));
+        line.Command("noise 23");
+        Thread.Sleep(50);
+        Assert.Equal(1234, Read(master, 2, 3, 0, RegisterType.Int16));
+        Assert.True(master.Health.NoiseBytes >= 30, master.Health.ToString());
+        Assert.Equal(2, master.Health.FramesOk);
+    }
+
+    [Fact]
+    public void A_slave_that_stops_answering_faults_its_channels_as_disconnected_and_they_recover_when_it_returns()
+    {
+        var input = new ModbusInput(Channel.SteamPressure, 2, new ModbusPoint(3, 0, RegisterType.Int16, WordOrder.HighFirst, 0.1, 0));
+        var temperature = new ModbusInput(Channel.Vapour, 1, new ModbusPoint(3, 10, RegisterType.Int16, WordOrder.HighFirst, 0.1, 0));
+        using var source = new ModbusBusSource("rs485", () => new SerialPortLine(settings), settings, [input, temperature], TimeSpan.Zero,
+            TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(20), 1);
+        var latest = new LatestReadings();
+        source.Poll(latest, TimeProvider.System);
+        Assert.Equal(123.4, latest[Channel.SteamPressure].Value, 6);
+        Assert.Equal(78.5, latest[Channel.Vapour].Value, 6);
+
+        line.StopSlave();
+        source.Poll(latest, TimeProvider.System);
+        Assert.Equal(FaultReason.Disconnected, latest[Channel.SteamPressure].Fault);
+        Assert.Equal(FaultReason.Disconnected, latest[Channel.Vapour].Fault);
+        Assert.Contains("did not answer", latest.Detail(Channel.Vapour));
+
+        line.StartSlave();
+        source.Poll(latest, TimeProvider.System);
+        Assert.True(latest[Channel.SteamPressure].IsGood, latest.Detail(Channel.SteamPressure));
+        Assert.Equal(78.5, latest[Channel.Vapour].Value, 6);
+        Assert.Contains("timeouts 4", source.Health);
+    }
+
+    [Fact]
+    public void A_bad_checksum_on_the_bus_reaches_the_controller_as_a_checksum_fault()
+    {
+        var input = new ModbusInput(Channel.Vapour, 1, new ModbusPoint(3, 10, RegisterType.Int16, WordOrder.HighFirst, 0.1, 0));
+        using var source = new ModbusBusSource("rs485", () => new SerialPortLine(settings), settings, [input], TimeSpan.Zero,
+            TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(20), 0);
+        var latest = new LatestReadings();
+        line.Command("corrupt");
+        source.Poll(latest, TimeProvider.System);
+        Assert.Equal(FaultReason.ChecksumError, latest[Channel.Vapour].Fault);
+        source.Poll(latest, TimeProvider.System);
+        Assert.Equal(78.5, latest[Channel.Vapour].Value, 6);
+    }
+
+    public void Dispose()
+    {
+        port.Dispose();
+        line.Dispose();
+    }
+}
