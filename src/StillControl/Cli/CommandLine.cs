@@ -215,9 +215,24 @@ public static class CommandLine
         var setup = new SimulationSetup(scenario, seed, 1, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), RealTime: true);
         using var host = StillHost.Build([], overrides, recipe, setup, LogLevel.Information);
         ValidateOptions(host.Services);
-        // Open the wiring now: a device that is missing or a port that will not open fails here, naming its key.
-        _ = host.Services.GetRequiredService<Actuators.IActuators>();
-        _ = host.Services.GetRequiredService<Sensors.ISensorBank>();
+        // Open the wiring now, outputs first (they go safe as they open): a device that is missing or a port that will not open
+        // fails here, naming its key; every such failure is reported at once.
+        var failures = new List<string>();
+        foreach (var open in new Action[] { () => host.Services.GetRequiredService<Actuators.IActuators>(), () => host.Services.GetRequiredService<Sensors.ISensorBank>() })
+        {
+            try
+            {
+                open();
+            }
+            catch (Sensors.HardwareStartException ex)
+            {
+                failures.Add(ex.Message);
+            }
+        }
+        if (failures.Count > 0)
+        {
+            throw new Sensors.HardwareStartException(string.Join(Environment.NewLine + "stillcontrol: hardware: ", failures));
+        }
         await host.StartAsync();
         await host.WaitForShutdownAsync();
         if (host.Services.GetRequiredService<ServiceOutcome>().Failure is { } failure)
@@ -319,7 +334,8 @@ public static class CommandLine
             var buses = bank.Sources.Where(src => src.Health is not null).Select(src => new ProbeBus(src.Name, src.Health!)).ToArray();
             if (a.Has("--json"))
             {
-                output.WriteLine(JsonSerializer.Serialize(new ProbeReport(round, now, lines, unused, buses, faulted), BatchReport.JsonOptions));
+                output.WriteLine(JsonSerializer.Serialize(new ProbeReport(round, now, lines, unused, buses, faulted), JsonLines));
+                output.Flush();
                 continue;
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"probe round {round} at {now:u}"));
@@ -346,6 +362,9 @@ public static class CommandLine
         output.WriteLine("outputs safe: steam closed, cooling open, receivers closed, horn and beacon on");
         return 0;
     }
+
+    /// <summary>One JSON object per line (probe rounds), so a reader can act on each as it comes.</summary>
+    private static readonly JsonSerializerOptions JsonLines = new(BatchReport.JsonOptions) { WriteIndented = false };
 
     private static int ParseCount(string? text, string name, int minimum, int maximum, int fallback) =>
         text is null ? fallback
