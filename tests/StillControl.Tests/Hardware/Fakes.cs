@@ -14,6 +14,7 @@ public sealed class FakeGpioDriver : GpioDriver
     private readonly Lock gate = new();
     private readonly Dictionary<int, PinMode> modes = [];
     private readonly Dictionary<int, PinValue> values = [];
+    private readonly HashSet<int> driven = [];
     private readonly Dictionary<int, List<(PinEventTypes Types, PinChangeEventHandler Handler)>> callbacks = [];
 
     /// <summary>Runs on every read of an input pin (the simulated wiring refreshes its signals here).</summary>
@@ -29,7 +30,6 @@ public sealed class FakeGpioDriver : GpioDriver
         lock (gate)
         {
             if (pinNumber is < 0 or > 27) throw new InvalidOperationException($"GPIO {pinNumber} does not exist");
-            values.TryAdd(pinNumber, PinValue.Low);
         }
     }
 
@@ -46,7 +46,11 @@ public sealed class FakeGpioDriver : GpioDriver
         lock (gate)
         {
             modes[pinNumber] = mode;
-            if (mode == PinMode.InputPullUp && !values.ContainsKey(pinNumber)) values[pinNumber] = PinValue.High;
+            // An input nothing drives follows its pull resistor.
+            if (!driven.Contains(pinNumber) && mode is PinMode.InputPullUp or PinMode.InputPullDown)
+            {
+                values[pinNumber] = mode == PinMode.InputPullUp ? PinValue.High : PinValue.Low;
+            }
         }
     }
 
@@ -125,6 +129,7 @@ public sealed class FakeGpioDriver : GpioDriver
         {
             before = values.GetValueOrDefault(pin, PinValue.Low);
             values[pin] = value;
+            driven.Add(pin);
         }
         if (before != value) Raise(pin, value == PinValue.High ? PinEventTypes.Rising : PinEventTypes.Falling);
     }
@@ -205,8 +210,12 @@ public sealed class FakeMax31865(double referenceOhms = 430, double nominalOhms 
         if (buffer.Length < 2 || (buffer[0] & 0x80) == 0) return;
         var register = buffer[0] & 0x7F;
         for (var i = 1; i < buffer.Length && register + i - 1 < registers.Length; i++) registers[register + i - 1] = buffer[i];
-        // One-shot bit (0x20) starts a conversion.
-        if (register == 0 && (buffer[1] & 0x20) != 0) Convert();
+        // The one-shot bit (0x20) starts a conversion and clears itself when it is done.
+        if (register == 0 && (buffer[1] & 0x20) != 0)
+        {
+            Convert();
+            registers[0] &= 0xDF;
+        }
     }
 
     public override void TransferFullDuplex(ReadOnlySpan<byte> writeBuffer, Span<byte> readBuffer)
