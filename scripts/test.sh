@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: a real Mosquitto broker and its command-line clients (an independent subscriber),
-# and VictoriaMetrics for the InfluxDB write API.
-# The hardware work adds socat and python3-pymodbus here.
-PACKAGES=(mosquitto mosquitto-clients victoria-metrics)
+# VictoriaMetrics for the InfluxDB write API, socat for pseudo-terminal serial lines, pymodbus (python3-pymodbus, run with
+# /usr/bin/python3) as an independent Modbus RTU slave, and util-linux's unshare for the fake 1-Wire sysfs (as root).
+PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3-pymodbus util-linux)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -14,9 +14,12 @@ public sealed class ModbusLine : IDisposable
     private readonly System.Diagnostics.Process line;
     private System.Diagnostics.Process? slave;
 
-    public ModbusLine(int baud = 9600)
+    private readonly int units;
+
+    public ModbusLine(int baud = 9600, int units = 2)
     {
         Baud = baud;
+        this.units = units;
         MasterPort = files.PathOf("master");
         var lineMaster = files.PathOf("line-master");
         var lineSlave = files.PathOf("line-slave");
@@ -38,7 +41,7 @@ public sealed class ModbusLine : IDisposable
 
     public void StartSlave()
     {
-        slave = Python("modbus_slave.py", SlavePort, $"{Baud}");
+        slave = Python("modbus_slave.py", SlavePort, $"{Baud}", $"{units}");
         WaitFor(slave, "slave ready");
         // pymodbus opens the port after it says ready.
         Thread.Sleep(700);

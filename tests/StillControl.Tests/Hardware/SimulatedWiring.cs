@@ -104,7 +104,13 @@ public sealed class SimulatedWiring : IPiDevices
         return pwm;
     }
 
-    public ISerialLine OpenSerial(SerialSettings settings) => new TransmitterLine(settings.Port, Register);
+    /// <summary>The steam valve's PWM channel (chip 0, channel 0) once the outputs have opened it.</summary>
+    public FakePwm? SteamPwm => pwms.GetValueOrDefault((0, 0)) as FakePwm;
+
+    public ISerialLine OpenSerial(SerialSettings settings) => Line = new TransmitterLine(settings.Port, Register);
+
+    /// <summary>The RS-485 line once the bus has opened it.</summary>
+    public TransmitterLine? Line { get; private set; }
 
     /// <summary>Unit 1: the PT100 module (0.01 °C, an open element reads 327.67); unit 2: the pressure transmitter (register 4, 0.1 kPa, silent when faulted).</summary>
     private short? Register(byte unit, int address)
@@ -123,13 +129,27 @@ public sealed class SimulatedWiring : IPiDevices
 
     private double? Value(Channel channel)
     {
-        Refresh();
-        var reading = readings[channel];
-        return reading.IsGood ? reading.Value : null;
+        lock (gate)
+        {
+            Refresh();
+            var reading = readings[channel];
+            return reading.IsGood ? reading.Value : null;
+        }
     }
+
+    // The bus thread and the control thread both reach the simulated still in real-time runs (the benchmark).
+    private readonly Lock gate = new();
 
     /// <summary>Moves the simulated still to now once per instant and turns its flows into pulses and its e-stop into a contact.</summary>
     private void Refresh()
+    {
+        lock (gate)
+        {
+            RefreshLocked();
+        }
+    }
+
+    private void RefreshLocked()
     {
         var now = time.GetUtcNow();
         if (now == refreshedAt) return;
@@ -164,7 +184,7 @@ public sealed class SimulatedWiring : IPiDevices
             }
         }
         // The cooling valve is normally open: energised share closes it.
-        still.Drive(new OutputState(steam * 100, 100 - cooling * 100, receiver, Driver.Level(HornPin) == PinValue.High, Driver.Level(BeaconPin) == PinValue.High));
+        lock (gate) still.Drive(new OutputState(steam * 100, 100 - cooling * 100, receiver, Driver.Level(HornPin) == PinValue.High, Driver.Level(BeaconPin) == PinValue.High));
     }
 
     public void Dispose() => Gpio.Dispose();
@@ -174,8 +194,15 @@ public sealed class SimulatedWiring : IPiDevices
 public sealed class TransmitterLine(string name, Func<byte, int, short?> register) : ISerialLine
 {
     private readonly Queue<byte> incoming = new();
+    private bool corrupted;
 
     public string Name => name;
+
+    /// <summary>While set, every reply arrives with one bit flipped (a damaged transceiver).</summary>
+    public volatile bool Corrupt;
+
+    /// <summary>Stopwatch time at which the master last read a corrupted reply: when the fault reached our code.</summary>
+    public long CorruptReadAt { get; private set; }
 
     public int BytesAvailable => incoming.Count;
 
@@ -194,6 +221,8 @@ public sealed class TransmitterLine(string name, Func<byte, int, short?> registe
             BinaryPrimitives.WriteInt16BigEndian(reply[(3 + 2 * i)..], value);
         }
         BinaryPrimitives.WriteUInt16LittleEndian(reply[^2..], ModbusRtu.Crc(reply[..^2]));
+        corrupted = Corrupt;
+        if (corrupted) reply[3] ^= 0x04;
         foreach (var b in reply) incoming.Enqueue(b);
     }
 
@@ -201,6 +230,7 @@ public sealed class TransmitterLine(string name, Func<byte, int, short?> registe
     {
         var n = 0;
         while (n < into.Length && incoming.TryDequeue(out var b)) into[n++] = b;
+        if (n > 0 && corrupted) CorruptReadAt = System.Diagnostics.Stopwatch.GetTimestamp();
         return n;
     }
 

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Ports;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StillControl.Hosting;
+using StillControl.Process;
+using StillControl.Recipes;
+using StillControl.Sensors.Modbus;
+using StillControl.Simulation;
+using StillControl.Tests.Hardware;
+
+namespace StillControl.Bench;
+
+/// <summary>
+/// Figures for the Pi layer: a Modbus poll cycle held against its wire-time limit (socat line paced at the baud rate, pymodbus
+/// slaves), and the time from a faulty frame being read to the steam output safe in a running service.
+/// Run: dotnet run -c Release --project bench/StillControl.Bench -- hardware
+/// </summary>
+public static class HardwareBench
+{
+    public static async Task RunAsync()
+    {
+        Console.WriteLine($"runtime {Environment.Version}, {Environment.ProcessorCount} cores");
+        PollCycle();
+        await FaultToSafeAsync();
+    }
+
+    private static void PollCycle()
+    {
+        const int baud = 9600;
+        Console.WriteLine($"Modbus poll cycle at {baud} baud 8N1, one int16 register per transmitter (request 8 bytes, reply 7):");
+        foreach (var transmitters in new[] { 1, 4, 8 })
+        {
+            using var line = new ModbusLine(baud, units: Math.Max(2, transmitters));
+            var settings = new SerialSettings(line.MasterPort, baud, Parity.None, StopBits.One);
+            using var port = new SerialPortLine(settings);
+            var master = new ModbusMaster(port, settings, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(20), 0);
+            var buffer = new byte[2];
+            void Cycle()
+            {
+                for (var unit = 1; unit <= transmitters; unit++)
+                {
+                    var reply = master.ReadRegisters((byte)unit, 3, 10, 1, buffer);
+                    if (!reply.IsOk) throw new InvalidOperationException(reply.Detail);
+                }
+            }
+            for (var i = 0; i < 5; i++) Cycle();
+            const int cycles = 40;
+            var times = new double[cycles];
+            for (var i = 0; i < cycles; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                Cycle();
+                times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+            Array.Sort(times);
+            var character = ModbusRtu.CharacterTime(baud, false, 1).TotalMilliseconds;
+            var gap = ModbusRtu.FrameGap(baud, false, 1).TotalMilliseconds;
+            // Per transaction: request and reply on the wire, and the silent interval after each frame.
+            var limit = transmitters * ((8 + 7) * character + 2 * gap);
+            var median = times[cycles / 2];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {transmitters} transmitter(s): median {median:0.0} ms, p90 {times[cycles * 9 / 10]:0.0} ms; wire-time limit {limit:0.0} ms; ratio {median / limit:0.00}; {master.Health}"));
+        }
+    }
+
+    private static async Task FaultToSafeAsync()
+    {
+        Console.WriteLine("Fault to safe: a running service (real time, 250 ms period, Modbus bus on its own thread), the pressure transmitter's replies corrupted:");
+        var files = Directory.CreateTempSubdirectory("stillcontrol-bench-").FullName;
+        try
+        {
+            var overrides = SimulatedWiring.Configuration();
+            overrides["Journal:Path"] = Path.Combine(files, "journal.db");
+            overrides["Mqtt:Enabled"] = "false";
+            overrides["Hardware:Buses:rs485:Retries"] = "0";
+            overrides["Logging:LogLevel:Default"] = "Error";
+            overrides["Hardware:Buses:rs485:PollMilliseconds"] = "100";
+            var setup = new SimulationSetup(Files(), 1, 1, false, DateTimeOffset.UtcNow, null, TimeSpan.FromHours(1), RealTime: true);
+            SimulatedWiring? wiring = null;
+            using var host = StillHost.Build([], overrides, DefaultRecipe.Create(), setup, LogLevel.Warning,
+                new PiRig(sp => wiring = new SimulatedWiring(sp.GetRequiredService<SimulatedStill>(), sp.GetRequiredService<TimeProvider>()), Inline: false));
+            await host.StartAsync();
+            var cycle = host.Services.GetRequiredService<ControlCycle>();
+            var steam = wiring!.SteamPwm ?? throw new InvalidOperationException("no steam PWM");
+            var results = new List<double>();
+            for (var trial = 0; trial < 8; trial++)
+            {
+                // Wait for steam to flow again (the distiller acknowledges and resumes), then damage the line.
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                while (steam.DutyCycle <= 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+                if (steam.DutyCycle <= 0) break;
+                await Task.Delay(Random.Shared.Next(0, 250));
+                var line = wiring!.Line!;
+                line.Corrupt = true;
+                while (steam.DutyCycle > 0) await Task.Delay(1);
+                var safeAt = steam.ChangedAt;
+                line.Corrupt = false;
+                results.Add(Stopwatch.GetElapsedTime(line.CorruptReadAt, safeAt).TotalMilliseconds);
+                // Clear the trip so the next trial starts from running steam.
+                await cycle.Submit(new OperatorCommand(CommandKind.Ack, "bench", "bench", null));
+                await cycle.Submit(new OperatorCommand(CommandKind.Resume, "bench", "bench", null));
+            }
+            await host.StopAsync();
+            results.Sort();
+            Console.WriteLine(results.Count == 0 ? "  no trial reached running steam" : string.Create(CultureInfo.InvariantCulture,
+                $"  {results.Count} trials: corrupted frame read -> steam PWM 0 in {string.Join(", ", results.Select(r => r.ToString("0", CultureInfo.InvariantCulture)))} ms (max {results[^1]:0} ms; one period is 250 ms)"));
+        }
+        finally
+        {
+            Directory.Delete(files, recursive: true);
+        }
+    }
+
+    private static Scenario Files() => StillControl.Cli.Files.LoadScenario(null);
+}
