@@ -56,6 +56,20 @@ public class PiPlanTests
     }
 
     [Fact]
+    public void The_shipped_reference_configuration_is_a_valid_plan()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "StillControl.sln"))) root = Path.GetDirectoryName(root)!;
+        var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(root, "deploy", "stillcontrol.json")).Build();
+        var options = configuration.GetSection("Hardware").Get<HardwareOptions>()!;
+        options.RegisterMaps = Path.Combine(root, "firmware-config", "registers");
+        var (plan, errors) = PiPlan.Resolve(options, DefaultRecipe.Create(), null);
+        Assert.Empty(errors);
+        Assert.Equal(11, plan!.Channels.Count());
+        Assert.Equal(2, plan.Buses.Single().Inputs.Count);
+    }
+
+    [Fact]
     public void Every_bad_key_is_named_at_once()
     {
         var errors = Errors(new() { ["Hardware:Inputs:vapor:Source"] = "onewire", ["Hardware:Outputs:Steam:DeEnergised"] = "open", ["Hardware:Buses:rs485:StopBits"] = "3" });
