@@ -40,8 +40,13 @@ public static class CommandLine
           stillcontrol safe [--config FILE]     outputs to their safe state (systemd ExecStopPost)
           stillcontrol recipe show [--recipe F] [--json]
           stillcontrol recipe check FILE
-          stillcontrol batches [--journal PATH] [--json]
+          stillcontrol batches [--journal PATH] [--from DATE] [--to DATE] [--still NAME] [--recipe NAME]
+                               [--outcome completed|aborted|held|unfinished] [--alarm CODE] [--json]
+              Newest first. Dates are UTC days (--to includes its day) or ISO 8601 times.
           stillcontrol batch ID [--journal PATH] [--json]
+          stillcontrol report ID [--journal PATH] [--out FILE]      one self-contained HTML file with charts
+          stillcontrol export ID --format csv|json [--table samples|events|fractions|all] [--journal PATH] [--out FILE]
+          stillcontrol compare ID ID [ID...] [--journal PATH] [--out FILE.html] [--json]
 
         Exit codes: 0 ran, 3 probe found a sensor missing or faulted, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
         """;
@@ -64,8 +69,11 @@ public static class CommandLine
                 "batches" => Batches(rest, output),
                 "batch" => Batch(rest, output),
                 "probe" => Probe(rest, output),
+                "report" => Report(rest, output, error),
+                "export" => Export(rest, output, error),
+                "compare" => Compare(rest, output, error),
                 "safe" => Safe(rest, output),
-                _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, probe, safe, recipe, batches, batch (see --help)"),
+                _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, probe, safe, recipe, batches, batch, report, export, compare (see --help)"),
             };
         }
         catch (BadInputException ex)
@@ -393,10 +401,18 @@ public static class CommandLine
 
     private static int Batches(string[] args, TextWriter output)
     {
-        var a = Arguments.Parse(args, "batches", ["--json"], ["--journal"]);
+        var a = Arguments.Parse(args, "batches", ["--json"], ["--journal", "--from", "--to", "--still", "--recipe", "--outcome", "--alarm"]);
+        if (a.Positionals.Count > 0) throw new BadInputException($"batches: unexpected argument '{a.Positionals[0]}' (filters: --from, --to, --still, --recipe, --outcome, --alarm)");
+        var outcome = a.Value("--outcome");
+        if (outcome is not null && !JournalQuery.Outcomes.Contains(outcome))
+        {
+            throw new BadInputException($"batches: --outcome = '{outcome}': one of {string.Join(", ", JournalQuery.Outcomes)}");
+        }
+        var filter = new BatchFilter(ParseDate(a.Value("--from"), "--from", endOfDay: false), ParseDate(a.Value("--to"), "--to", endOfDay: true),
+            a.Value("--still"), a.Value("--recipe"), outcome, a.Value("--alarm"));
         var path = a.Value("--journal") ?? "stillcontrol.db";
-        using var journal = OpenJournal(path, mustExist: true);
-        var batches = journal.ListBatches();
+        using var journal = OpenQuery(path);
+        var batches = journal.List(filter);
         if (a.Has("--json"))
         {
             output.WriteLine(JsonSerializer.Serialize(batches, BatchReport.JsonOptions));
@@ -404,19 +420,148 @@ public static class CommandLine
         }
         if (batches.Count == 0)
         {
-            output.WriteLine($"journal {path}: no batches");
+            output.WriteLine(journal.HasTables && journal.List(new BatchFilter()).Count > 0 ? $"journal {path}: no batch matches" : $"journal {path}: no batches yet");
             return 0;
         }
-        output.WriteLine("batch                          started               outcome      phase      recipe");
+        output.WriteLine($"{"batch",-30} {"still",-10} {"started (UTC)",-20} {"ended (UTC)",-20} {"outcome",-11} {"phase",-9} {"trips",5} {"warn",5}  recipe");
         foreach (var b in batches)
         {
-            var outcome = b.Outcome == "unfinished" ? "unfinished" : b.Outcome;
-            output.WriteLine($"{b.Id,-30} {b.StartedAt:u}  {outcome,-12} {b.Phase,-10} {b.RecipeName}");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{b.Id,-30} {b.Still,-10} {b.StartedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {(b.EndedAt is { } e ? e.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "—"),-20} {b.Outcome,-11} {b.Phase,-9} {b.Trips,5} {b.Warnings,5}  {b.Recipe}"));
         }
         if (batches.Any(b => b.Outcome == "unfinished"))
         {
-            output.WriteLine("(an unfinished batch comes back held with a power-loss alarm when 'run' or 'simulate --resume' next opens this journal)");
+            output.WriteLine("(unfinished: running now, or interrupted; an interrupted batch comes back held with a power-loss alarm when 'run' or 'simulate --resume' next opens this journal)");
         }
+        return 0;
+    }
+
+    private static DateTimeOffset? ParseDate(string? text, string name, bool endOfDay)
+    {
+        if (text is null) return null;
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            return endOfDay ? start.AddDays(1) : start;
+        }
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+        {
+            return at;
+        }
+        throw new BadInputException($"batches: {name} = '{text}': a date (2026-11-28, UTC, {(endOfDay ? "the whole day included" : "from its start")}) or a date and time (2026-11-28T06:00:00Z)");
+    }
+
+    private static JournalQuery OpenQuery(string path)
+    {
+        try
+        {
+            return new JournalQuery(path);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new BadInputException($"journal {path}: no such file");
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            throw new BadInputException($"journal {path}: not a usable SQLite journal ({ex.Message})");
+        }
+    }
+
+    /// <summary>Loads batches for review: an unknown id, an empty journal, or an unfinished batch each get their own message.</summary>
+    private static List<BatchReview> Reviews(string verb, JournalQuery journal, IEnumerable<string> ids, TextWriter error)
+    {
+        if (!journal.HasTables || journal.List(new BatchFilter()).Count == 0)
+        {
+            throw new BadInputException($"{verb}: journal {journal.Path} holds no batches yet");
+        }
+        var reviews = new List<BatchReview>();
+        foreach (var id in ids)
+        {
+            var review = BatchReview.Load(journal, id)
+                ?? throw new BadInputException($"{verb}: journal {journal.Path} has no batch '{id}' ('stillcontrol batches --journal {journal.Path}' lists them)");
+            if (!review.Finished)
+            {
+                error.WriteLine($"stillcontrol: {verb}: batch {id} has not ended ({review.Outcome}): reporting up to {review.AsOf.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
+            }
+            reviews.Add(review);
+        }
+        return reviews;
+    }
+
+    private static int Report(string[] args, TextWriter output, TextWriter error)
+    {
+        var a = Arguments.Parse(args, "report", [], ["--journal", "--out"]);
+        if (a.Positionals.Count != 1) throw new BadInputException("report: give one batch id (see 'stillcontrol batches')");
+        using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
+        var review = Reviews("report", journal, a.Positionals, error)[0];
+        var html = HtmlReport.Report(review);
+        return WriteOut(a.Value("--out"), html, output, "report");
+    }
+
+    private static int Compare(string[] args, TextWriter output, TextWriter error)
+    {
+        var a = Arguments.Parse(args, "compare", ["--json"], ["--journal", "--out"]);
+        if (a.Positionals.Count < 2) throw new BadInputException("compare: give two or more batch ids (see 'stillcontrol batches')");
+        if (a.Positionals.Distinct().Count() != a.Positionals.Count) throw new BadInputException("compare: a batch id is given twice");
+        using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
+        var reviews = Reviews("compare", journal, a.Positionals, error);
+        var table = ComparisonTable.From(reviews);
+        if (a.Value("--out") is { } file)
+        {
+            WriteOut(file, HtmlReport.Compare(reviews, table), output, "compare");
+        }
+        output.Write(a.Has("--json") ? JsonSerializer.Serialize(table, BatchReport.JsonOptions) + Environment.NewLine : table.ToText());
+        return 0;
+    }
+
+    private static int Export(string[] args, TextWriter output, TextWriter error)
+    {
+        var a = Arguments.Parse(args, "export", [], ["--journal", "--out", "--format", "--table"]);
+        if (a.Positionals.Count != 1) throw new BadInputException("export: give one batch id (see 'stillcontrol batches')");
+        var format = a.Value("--format") ?? "csv";
+        if (format is not ("csv" or "json")) throw new BadInputException($"export: --format = '{format}': csv or json");
+        var file = a.Value("--out");
+        var table = a.Value("--table") ?? (file is null ? "samples" : "all");
+        if (table != "all" && !BatchExport.Tables.Contains(table)) throw new BadInputException($"export: --table = '{table}': {string.Join(", ", BatchExport.Tables)} or all");
+        if (format == "json" && a.Value("--table") is not null) throw new BadInputException("export: --table is for csv; json holds samples, events and fractions together");
+        if (format == "csv" && table == "all" && file is null) throw new BadInputException("export: csv to standard output is one table: add --table samples|events|fractions, or --out FILE for all three");
+        using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
+        var review = Reviews("export", journal, a.Positionals, error)[0];
+        if (format == "json")
+        {
+            using var stream = file is null ? Console.OpenStandardOutput() : File.Create(file);
+            if (file is null) output.Flush();
+            BatchExport.WriteJson(review, stream);
+            if (file is not null) output.WriteLine($"export: wrote {file}");
+            return 0;
+        }
+        if (file is null)
+        {
+            BatchExport.WriteCsv(review, table, output);
+            return 0;
+        }
+        foreach (var t in table == "all" ? BatchExport.Tables : [table])
+        {
+            // FILE.csv with all three tables: FILE-samples.csv, FILE-events.csv, FILE-fractions.csv.
+            var path = table == "all" ? System.IO.Path.ChangeExtension(file, null) + $"-{t}.csv" : file;
+            using (var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true)))
+            {
+                BatchExport.WriteCsv(review, t, writer);
+            }
+            output.WriteLine($"export: wrote {path}");
+        }
+        return 0;
+    }
+
+    private static int WriteOut(string? file, string content, TextWriter output, string verb)
+    {
+        if (file is null)
+        {
+            output.Write(content);
+            return 0;
+        }
+        File.WriteAllText(file, content, new System.Text.UTF8Encoding(false));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb}: wrote {file} ({new FileInfo(file).Length / 1024.0:0} KiB)"));
         return 0;
     }
 

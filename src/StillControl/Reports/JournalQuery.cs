@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using StillControl.Journal;
+using StillControl.Process;
+
+namespace StillControl.Reports;
+
+/// <summary>Which batches <c>batches</c> lists: every criterion optional, all must hold.</summary>
+public sealed record BatchFilter(DateTimeOffset? From = null, DateTimeOffset? To = null, string? Still = null, string? Recipe = null, string? Outcome = null, string? Alarm = null);
+
+/// <summary>A listed batch: the journal's summary, the still it ran on and how many alarms it raised.</summary>
+public sealed record BatchListing(string Id, string Still, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome, string Recipe, string Phase, int Trips, int Warnings);
+
+/// <summary>One journal sample as a review reads it: every channel's value (NaN when faulted or absent) and its fault.</summary>
+public sealed record SampleRow(DateTimeOffset At, string Phase, bool Held, double SteamPercent, double CoolingPercent, string? Receiver, double? StrengthPercent,
+    double[] Values, string?[] Faults);
+
+/// <summary>
+/// Read-only questions to a journal for the people who review batches. Its own read-only connection: a report of a batch
+/// that is still running reads beside the control loop (WAL) without taking its write lock.
+/// </summary>
+public sealed class JournalQuery : IDisposable
+{
+    private readonly SqliteConnection connection;
+
+    /// <summary>Outcomes as <c>batches --outcome</c> accepts them: unfinished is running now, or interrupted (power loss, kill).</summary>
+    public static readonly string[] Outcomes = ["completed", "aborted", "held", "unfinished"];
+
+    /// <summary>The journal writes an outcome when a batch ends; before that, a held batch is held and any other unfinished.</summary>
+    private const string OutcomeSql = "COALESCE(b.outcome, CASE WHEN json_extract(b.state_json, '$.held') THEN 'held' ELSE 'unfinished' END)";
+
+    public JournalQuery(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"journal {path}: no such file", path);
+        Path = path;
+        connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        using (var timeout = connection.CreateCommand())
+        {
+            timeout.CommandText = "PRAGMA busy_timeout=5000";
+            timeout.ExecuteNonQuery();
+        }
+        using var check = connection.CreateCommand();
+        check.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('batches', 'samples', 'events')";
+        HasTables = Convert.ToInt64(check.ExecuteScalar(), CultureInfo.InvariantCulture) == 3;
+    }
+
+    public string Path { get; }
+
+    /// <summary>False for an empty file or a database that never held a batch.</summary>
+    public bool HasTables { get; }
+
+    /// <summary>The still a batch ran on: its id is STILL-yyyyMMdd-HHmmss.</summary>
+    public static string StillOf(string batchId) => batchId.Length > 16 && batchId[^16] == '-' ? batchId[..^16] : batchId;
+
+    public List<BatchListing> List(BatchFilter filter)
+    {
+        if (!HasTables) return [];
+        using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (filter.From is { } from)
+        {
+            where.Add("b.started_at >= $from");
+            command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
+        }
+        if (filter.To is { } to)
+        {
+            where.Add("b.started_at < $to");
+            command.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
+        }
+        if (filter.Still is { } still)
+        {
+            // STILL-yyyyMMdd-HHmmss: the still is everything before the last 16 characters.
+            where.Add("substr(b.id, 1, length(b.id) - 16) = $still");
+            command.Parameters.AddWithValue("$still", still);
+        }
+        if (filter.Recipe is { } recipe)
+        {
+            where.Add("b.recipe_name = $recipe");
+            command.Parameters.AddWithValue("$recipe", recipe);
+        }
+        if (filter.Outcome is { } outcome)
+        {
+            where.Add($"{OutcomeSql} = $outcome");
+            command.Parameters.AddWithValue("$outcome", outcome);
+        }
+        if (filter.Alarm is { } alarm)
+        {
+            where.Add("EXISTS (SELECT 1 FROM events e WHERE e.batch_id = b.id AND e.kind = 'alarm-raised' AND e.code = $alarm)");
+            command.Parameters.AddWithValue("$alarm", alarm);
+        }
+        command.CommandText = $"""
+            SELECT b.id, b.started_at, b.ended_at, {OutcomeSql}, b.recipe_name, b.phase,
+                (SELECT count(*) FROM events e WHERE e.batch_id = b.id AND e.kind = 'interlock-trip'),
+                (SELECT count(*) FROM events e WHERE e.batch_id = b.id AND e.kind = 'alarm-raised')
+            FROM batches b {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
+            ORDER BY b.started_at DESC, b.id DESC
+            """;
+        using var reader = command.ExecuteReader();
+        var result = new List<BatchListing>();
+        while (reader.Read())
+        {
+            var id = reader.GetString(0);
+            var trips = reader.GetInt32(6);
+            result.Add(new BatchListing(id, StillOf(id), FromMs(reader.GetInt64(1)), reader.IsDBNull(2) ? null : FromMs(reader.GetInt64(2)),
+                reader.GetString(3), reader.GetString(4), reader.GetString(5), trips, reader.GetInt32(7) - trips));
+        }
+        return result;
+    }
+
+    /// <summary>The stored state, recipe and outcome of one batch; null when the journal has no such batch.</summary>
+    public (BatchState State, string RecipeJson, string Outcome, DateTimeOffset? StateAt)? Load(string id)
+    {
+        if (!HasTables) return null;
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT state_json, recipe_json, outcome, state_at FROM batches WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read() || reader.IsDBNull(0)) return null;
+        var state = JsonSerializer.Deserialize(reader.GetString(0), JournalJsonContext.Default.BatchState)!;
+        return (state, reader.GetString(1), reader.IsDBNull(2) ? "unfinished" : reader.GetString(2), reader.IsDBNull(3) ? null : FromMs(reader.GetInt64(3)));
+    }
+
+    /// <summary>Every sample of a batch, oldest first.</summary>
+    public List<SampleRow> Samples(string batchId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT t, phase, held, steam_percent, cooling_percent, receiver, strength_percent, readings
+            FROM samples WHERE batch_id = $b ORDER BY t, seq
+            """;
+        command.Parameters.AddWithValue("$b", batchId);
+        using var reader = command.ExecuteReader();
+        var result = new List<SampleRow>();
+        while (reader.Read())
+        {
+            var values = new double[Channels.Count];
+            Array.Fill(values, double.NaN);
+            var faults = new string?[Channels.Count];
+            using (var readings = JsonDocument.Parse(reader.GetString(7)))
+            {
+                foreach (var channel in readings.RootElement.EnumerateObject())
+                {
+                    if (!Channels.TryParse(channel.Name, out var c)) continue;
+                    if (channel.Value.TryGetProperty("value", out var value)) values[(int)c] = value.GetDouble();
+                    else faults[(int)c] = channel.Value.TryGetProperty("fault", out var fault) ? fault.GetString() : "faulted";
+                }
+            }
+            result.Add(new SampleRow(FromMs(reader.GetInt64(0)), reader.GetString(1), reader.GetInt64(2) != 0, reader.GetDouble(3), reader.GetDouble(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetDouble(6), values, faults));
+        }
+        return result;
+    }
+
+    public List<JournalEvent> Events(string batchId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, batch_id, t, kind, code, phase, message, channel FROM events WHERE batch_id = $b ORDER BY seq";
+        command.Parameters.AddWithValue("$b", batchId);
+        using var reader = command.ExecuteReader();
+        var result = new List<JournalEvent>();
+        while (reader.Read())
+        {
+            result.Add(new JournalEvent(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), FromMs(reader.GetInt64(2)), reader.GetString(3),
+                reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
+        }
+        return result;
+    }
+
+    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    public void Dispose() => connection.Dispose();
+}
