@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: a real Mosquitto broker and its command-line clients (an independent subscriber),
 # VictoriaMetrics for the InfluxDB write API, socat for pseudo-terminal serial lines, pymodbus (python3-pymodbus, run with
-# /usr/bin/python3) as an independent Modbus RTU slave, and util-linux's unshare for the fake 1-Wire sysfs (as root).
-PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3-pymodbus util-linux)
+# /usr/bin/python3) as an independent Modbus RTU slave, util-linux's unshare for the fake 1-Wire sysfs (as root), and
+# chromium, headless, to open the batch reports.
+PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3-pymodbus util-linux chromium)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using StillControl.Process;
 
@@ -179,7 +178,10 @@ public static class HtmlReport
 
     private static void Row(StringBuilder html, string name, string value) => html.Append(C, $"<tr><th>{E(name)}</th><td>{E(value)}</td></tr>\n");
 
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    /// <summary>HTML-escaped, with every script kept as itself (°C, 白酒) rather than as numeric entities.</summary>
+    private static string E(string text) => Encoder.Encode(text);
+
+    private static readonly System.Text.Encodings.Web.HtmlEncoder Encoder = System.Text.Encodings.Web.HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All);
 
     private static string N(double? value, string format) => value is { } v ? v.ToString(format, C) : "—";
 
