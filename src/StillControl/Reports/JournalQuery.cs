@@ -91,10 +91,11 @@ public sealed class JournalQuery : IDisposable
             command.Parameters.AddWithValue("$alarm", alarm);
         }
         command.CommandText = $"""
-            SELECT b.id, b.started_at, b.ended_at, {OutcomeSql}, b.recipe_name, b.phase,
-                (SELECT count(*) FROM events e WHERE e.batch_id = b.id AND e.kind = 'interlock-trip'),
-                (SELECT count(*) FROM events e WHERE e.batch_id = b.id AND e.kind = 'alarm-raised')
-            FROM batches b {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
+            SELECT b.id, b.started_at, b.ended_at, {OutcomeSql}, b.recipe_name, b.phase, coalesce(a.trips, 0), coalesce(a.raised, 0)
+            FROM batches b
+            LEFT JOIN (SELECT batch_id, sum(kind = 'interlock-trip') AS trips, sum(kind = 'alarm-raised') AS raised
+                       FROM events WHERE kind IN ('interlock-trip', 'alarm-raised') GROUP BY batch_id) a ON a.batch_id = b.id
+            {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
             ORDER BY b.started_at DESC, b.id DESC
             """;
         using var reader = command.ExecuteReader();
