@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3-pymodbus util-linux chromium)
 missing=()
 for package in "${PACKAGES[@]}"; do
-  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  # "install ok installed" only: a removed package whose configuration files remain still answers dpkg -s.
+  [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" = "install ok installed" ] || missing+=("$package")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"
