@@ -14,6 +14,8 @@ public enum AlarmCode
     PowerLoss,
     NoFirstDistillate,
     LoadingOverdue,
+    /// <summary>The lid switch reads open (or unreadable) while steam would reach a sealed still.</summary>
+    LidOpen,
     /// <summary>Sensor faults occupy one slot per channel from here on.</summary>
     SensorFault,
 }
@@ -31,7 +33,7 @@ public static class Alarms
         string[] fixedCodes =
         [
             "emergency-stop", "cooling-water-loss", "steam-overpressure", "cooling-water-outlet-trip", "distillate-overtemperature",
-            "cooling-over-maximum", "cooling-water-outlet-high", "power-loss", "no-first-distillate", "loading-overdue",
+            "cooling-over-maximum", "cooling-water-outlet-high", "power-loss", "no-first-distillate", "loading-overdue", "lid-open",
         ];
         fixedCodes.CopyTo(result, 0);
         foreach (var channel in Channels.All)

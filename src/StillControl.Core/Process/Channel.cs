@@ -27,21 +27,23 @@ public enum Channel
     Strength,
     /// <summary>Emergency stop input: 1 pressed, 0 released.</summary>
     EmergencyStop,
+    /// <summary>Still lid (甑盖) position switch: 1 closed, 0 open. Optional; when fitted, steam needs it closed from sealing on.</summary>
+    LidClosed,
 }
 
 public static class Channels
 {
-    public const int Count = 12;
+    public const int Count = 13;
 
     private static readonly string[] names =
     [
         "steam", "steam-pressure", "vapour", "bed-surface", "cooling-in", "cooling-out",
-        "cooling-flow", "distillate", "distillate-flow", "barometer", "strength", "emergency-stop",
+        "cooling-flow", "distillate", "distillate-flow", "barometer", "strength", "emergency-stop", "lid-closed",
     ];
 
     private static readonly string[] units =
     [
-        "°C", "kPa", "°C", "°C", "°C", "°C", "L/min", "°C", "L/min", "hPa", "% vol", "",
+        "°C", "kPa", "°C", "°C", "°C", "°C", "L/min", "°C", "L/min", "hPa", "% vol", "", "",
     ];
 
     public static readonly Channel[] All = Enum.GetValues<Channel>();

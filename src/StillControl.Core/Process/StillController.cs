@@ -151,6 +151,7 @@ public static class StillController
         {
             Channel.SteamPressure or Channel.CoolingFlow => true,
             Channel.EmergencyStop => state.Signal(Channel.EmergencyStop).IsConfigured,
+            Channel.LidClosed => phase >= Phase.Sealed && state.Signal(Channel.LidClosed).IsConfigured,
             Channel.BedSurface => phase == Phase.Loading,
             Channel.Distillate or Channel.CoolingOut => phase >= Phase.Sealed || channel == cooling,
             Channel.DistillateFlow => phase >= Phase.Sealed,
@@ -194,6 +195,11 @@ public static class StillController
                 if (phase != Phase.Loading || state.Held)
                 {
                     return CommandResult.Refuse($"seal is for a loading batch that is not held; now {Describe(state)}");
+                }
+                var lidSwitch = state.Signal(Channel.LidClosed);
+                if (lidSwitch.IsConfigured && (!lidSwitch.IsGood || lidSwitch.Value < 0.5))
+                {
+                    return CommandResult.Refuse(lidSwitch.IsGood ? "the lid switch reads open: put the lid on before sealing" : $"the lid switch is unreadable ({lidSwitch.Fault.Name()})");
                 }
                 EnterPhase(state, recipe, Phase.Sealed, now, "lid on (seal)", decisions);
                 return CommandResult.Accept("sealed: waiting for the first distillate");
@@ -319,6 +325,15 @@ public static class StillController
             Raise(state, Alarms.Slot(AlarmCode.EmergencyStop), true, estop.IsGood ? "emergency stop pressed" : $"emergency stop input unreadable ({estop.Fault.Name()})", now, d);
         }
         inhibit |= Note(estopPressed, AlarmCode.EmergencyStop, running, ref tripSlot);
+
+        // Once sealed, steam must not reach a still whose lid is off: vapour and spirit would pour out at the top.
+        var lid = state.Signal(Channel.LidClosed);
+        var lidOpen = running && phase >= Phase.Sealed && lid.IsConfigured && (!lid.IsGood || lid.Value < 0.5);
+        if (Condition(state, AlarmCode.LidOpen, lidOpen, now, d))
+        {
+            Raise(state, Alarms.Slot(AlarmCode.LidOpen), true, lid.IsGood ? $"still lid open in {phase.Name()}" : $"lid switch unreadable ({lid.Fault.Name()}) in {phase.Name()}", now, d);
+        }
+        inhibit |= Note(lidOpen, AlarmCode.LidOpen, running, ref tripSlot);
 
         var flow = state.Signal(Channel.CoolingFlow);
         var flowLost = !flow.IsGood || flow.Value < limits.CoolingFlowMinimumLitresPerMinute;
@@ -447,6 +462,7 @@ public static class StillController
     private static Channel? TripChannel(int slot) => Alarms.ChannelOf(slot) ?? (AlarmCode)slot switch
     {
         AlarmCode.EmergencyStop => Channel.EmergencyStop,
+        AlarmCode.LidOpen => Channel.LidClosed,
         AlarmCode.CoolingWaterLoss => Channel.CoolingFlow,
         AlarmCode.SteamOverpressure => Channel.SteamPressure,
         AlarmCode.CoolingOutTrip => Channel.CoolingOut,
@@ -818,6 +834,8 @@ public static class StillController
         var limits = recipe.Interlocks;
         var estop = state.Signal(Channel.EmergencyStop);
         if (estop.IsConfigured && (!estop.IsGood || estop.Value >= 0.5)) parts.Add("emergency stop pressed or unreadable");
+        var lid = state.Signal(Channel.LidClosed);
+        if (phase >= Phase.Sealed && phase.IsActive() && lid.IsConfigured && (!lid.IsGood || lid.Value < 0.5)) parts.Add("still lid open or its switch unreadable");
         var flow = state.Signal(Channel.CoolingFlow);
         if (!flow.IsGood) parts.Add($"cooling-water flow not proven (reading {(flow.IsConfigured ? flow.Fault.Name() : "not configured")})");
         else if (flow.Value < limits.CoolingFlowMinimumLitresPerMinute) parts.Add($"cooling-water flow {F(flow.Value)} L/min below {F(limits.CoolingFlowMinimumLitresPerMinute)} L/min");
@@ -830,7 +848,7 @@ public static class StillController
         foreach (var channel in Channels.All)
         {
             var signal = state.Signal(channel);
-            if (channel != Channel.EmergencyStop && channel != Channel.CoolingFlow && Requires(phase, channel, state, recipe) && !signal.IsGood)
+            if (channel is not (Channel.EmergencyStop or Channel.CoolingFlow or Channel.LidClosed) && Requires(phase, channel, state, recipe) && !signal.IsGood)
             {
                 parts.Add($"{channel.Name()} reading {(signal.IsConfigured ? signal.Fault.Name() : "not configured")} ({phase.Name()} needs it)");
             }

@@ -258,6 +258,7 @@ public sealed class SensorLimitsByChannel
     [JsonPropertyName("barometer")] public SensorLimits Barometer { get; set; } = new() { MinimumValue = 800, MaximumValue = 1100, MaximumRatePerSecond = 5, StaleSeconds = 10 };
     [JsonPropertyName("strength")] public SensorLimits Strength { get; set; } = new() { MinimumValue = 0, MaximumValue = 100, StaleSeconds = 5, StuckSeconds = 120 };
     [JsonPropertyName("emergency-stop")] public SensorLimits EmergencyStop { get; set; } = new() { MinimumValue = 0, MaximumValue = 1, StaleSeconds = 1 };
+    [JsonPropertyName("lid-closed")] public SensorLimits LidClosed { get; set; } = new() { MinimumValue = 0, MaximumValue = 1, StaleSeconds = 1 };
 
     public SensorLimits this[Channel channel] => channel switch
     {
@@ -273,6 +274,7 @@ public sealed class SensorLimitsByChannel
         Channel.Barometer => Barometer,
         Channel.Strength => Strength,
         Channel.EmergencyStop => EmergencyStop,
+        Channel.LidClosed => LidClosed,
         _ => throw new ArgumentOutOfRangeException(nameof(channel)),
     };
 }

@@ -49,6 +49,14 @@ public static class HomeAssistantDiscovery
                 yield return Config("binary_sensor", key, estop);
                 continue;
             }
+            if (channel == Channel.LidClosed)
+            {
+                // Home Assistant's "opening" class: ON means open. A missing reading shows open.
+                var lid = Common(key, "Still lid", topics.Telemetry, $"{{{{ 'OFF' if (value_json.channels.get('{channel.Name()}') or {{}}).get('value', 0) >= 0.5 else 'ON' }}}}");
+                lid["device_class"] = "opening";
+                yield return Config("binary_sensor", key, lid);
+                continue;
+            }
             var sensor = Common(key, Label(channel), topics.Telemetry, template);
             sensor["unit_of_measurement"] = channel.Unit();
             sensor["state_class"] = "measurement";

@@ -67,7 +67,7 @@ public sealed class ControllerHarness
             else if (value is { } target)
             {
                 var v = Slew(channel, target);
-                var wobble = channel is Channel.EmergencyStop || v == 0 ? 0 : (tick % 2 == 0 ? 0.01 : -0.01);
+                var wobble = channel is Channel.EmergencyStop or Channel.LidClosed || v == 0 ? 0 : (tick % 2 == 0 ? 0.01 : -0.01);
                 Readings[channel] = Reading.Good(v + wobble, Now);
             }
             else

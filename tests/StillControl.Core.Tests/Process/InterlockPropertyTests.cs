@@ -9,14 +9,14 @@ namespace StillControl.Process;
 /// </summary>
 public class InterlockPropertyTests
 {
-    private enum Trouble { None, CoolingFlowLow, CoolingFlowFaulted, Overpressure, EmergencyStop, EmergencyStopFaulted, CoolingOutHot, DistillateHot, VapourFaulted, PressureFaulted, PowerOnValue, Spike }
+    private enum Trouble { None, CoolingFlowLow, CoolingFlowFaulted, Overpressure, EmergencyStop, EmergencyStopFaulted, CoolingOutHot, DistillateHot, VapourFaulted, PressureFaulted, PowerOnValue, Spike, LidOpen, LidFaulted }
 
     private sealed record Action(CommandKind? Command, Trouble Trouble, int Steps);
 
     private static readonly Gen<Action> GenAction =
         Gen.Select(
             Gen.Int[0, 10].Select(i => i < 7 ? (CommandKind?)(CommandKind)i : null),
-            Gen.Int[0, 24].Select(i => i < 12 ? (Trouble)i : Trouble.None),
+            Gen.Int[0, 28].Select(i => i < 14 ? (Trouble)i : Trouble.None),
             Gen.Int[1, 40],
             (command, trouble, steps) => new Action(command, trouble, steps));
 
@@ -83,6 +83,7 @@ public class InterlockPropertyTests
         if (phase == Phase.Loading && Bad(Channel.BedSurface)) return true;
         if (phase >= Phase.Sealed && phase.IsActive() && (Bad(Channel.Distillate) || Bad(Channel.CoolingOut) || Bad(Channel.DistillateFlow))) return true;
         if (phase.IsCollecting() && Bad(Channel.Vapour)) return true;
+        if (phase >= Phase.Sealed && phase.IsActive() && r[Channel.LidClosed].Quality != ReadingQuality.NotConfigured && (Bad(Channel.LidClosed) || r[Channel.LidClosed].Value < 0.5)) return true;
         // A 85.0 °C power-on value or a 40 °C jump on a needed channel is doubt about a sensor, whatever its quality flag says.
         if (phase.IsActive() && r[Channel.Distillate].IsGood && r[Channel.Distillate].Value == 85.0) return true;
         return false;
@@ -97,6 +98,7 @@ public class InterlockPropertyTests
         h.Values[Channel.CoolingOut] = 40;
         h.Values[Channel.Distillate] = 28;
         h.Values[Channel.Vapour] = 84;
+        h.Values[Channel.LidClosed] = 1;
         switch (trouble)
         {
             case Trouble.CoolingFlowLow: h.Values[Channel.CoolingFlow] = 2; break;
@@ -110,6 +112,8 @@ public class InterlockPropertyTests
             case Trouble.PressureFaulted: h.Values[Channel.SteamPressure] = null; break;
             case Trouble.PowerOnValue: h.Jump(Channel.Distillate, 85.0); break;
             case Trouble.Spike: h.Jump(Channel.Distillate, 68); break;
+            case Trouble.LidOpen: h.Values[Channel.LidClosed] = 0; break;
+            case Trouble.LidFaulted: h.Values[Channel.LidClosed] = null; break;
         }
     }
 }

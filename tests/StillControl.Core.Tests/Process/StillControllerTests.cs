@@ -177,6 +177,60 @@ public class StillControllerTests
     }
 
     [Fact]
+    public void With_a_lid_switch_fitted_sealing_needs_the_lid_on_and_a_lid_opened_while_distilling_trips()
+    {
+        var h = new ControllerHarness();
+        h.Values[Channel.LidClosed] = 0;
+        h.RunTo(Phase.Loading);
+        // Loading runs with the lid off: steam flows.
+        h.StepSeconds(20);
+        Assert.True(h.Decisions.SteamValvePercent > 0);
+        Assert.False(h.State.Held);
+        var refused = h.Command(CommandKind.Seal);
+        Assert.False(refused.Accepted);
+        Assert.Contains("lid switch reads open", refused.Reason);
+        Assert.Equal(Phase.Loading, h.State.Phase);
+
+        h.Values[Channel.LidClosed] = 1;
+        h.Step();
+        Assert.True(h.Command(CommandKind.Seal).Accepted);
+        h.Distilling(82);
+        h.StepSeconds(60);
+        Assert.Equal(Phase.Hearts, h.State.Phase);
+        Assert.True(h.Decisions.SteamValvePercent > 0);
+
+        h.Values[Channel.LidClosed] = 0;
+        Assert.Equal(0, h.StepUntilHeld());
+        Assert.Equal("lid-open", h.State.HoldCause);
+        Assert.Equal(0, h.Decisions.SteamValvePercent);
+        Assert.Equal(100, h.Decisions.CoolingValvePercent);
+        Assert.True(h.Command(CommandKind.Ack).Accepted);
+        var resume = h.Command(CommandKind.Resume);
+        Assert.False(resume.Accepted);
+        Assert.Contains("lid open", resume.Reason);
+
+        h.Values[Channel.LidClosed] = 1;
+        h.Step(2);
+        Assert.True(h.Command(CommandKind.Ack).Accepted || !h.State.AlarmSlots.Any(a => a.Unacknowledged));
+        Assert.True(h.Command(CommandKind.Resume).Accepted);
+        h.StepSeconds(5);
+        Assert.True(h.Decisions.SteamValvePercent > 0);
+    }
+
+    [Fact]
+    public void An_unreadable_lid_switch_trips_once_sealed()
+    {
+        var h = new ControllerHarness();
+        h.Values[Channel.LidClosed] = 1;
+        h.RunTo(Phase.Hearts);
+        h.Values[Channel.LidClosed] = null;
+        h.Faults[Channel.LidClosed] = FaultReason.Stale;
+        Assert.Equal(0, h.StepUntilHeld());
+        Assert.Equal("lid-open", h.State.HoldCause);
+        Assert.Contains(h.Events, e => e.Code == "lid-open" && e.Message.Contains("unreadable"));
+    }
+
+    [Fact]
     public void A_fault_on_a_reading_the_phase_needs_trips_and_one_it_does_not_need_only_warns()
     {
         var h = new ControllerHarness();

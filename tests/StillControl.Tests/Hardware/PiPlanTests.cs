@@ -65,7 +65,7 @@ public class PiPlanTests
         options.RegisterMaps = Path.Combine(root, "firmware-config", "registers");
         var (plan, errors) = PiPlan.Resolve(options, DefaultRecipe.Create(), null);
         Assert.Empty(errors);
-        Assert.Equal(11, plan!.Channels.Count());
+        Assert.Equal(12, plan!.Channels.Count());
         Assert.Equal(2, plan.Buses.Single().Inputs.Count);
     }
 
