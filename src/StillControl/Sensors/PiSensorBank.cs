@@ -17,7 +17,7 @@ public sealed class HardwareStartException(string message, Exception? inner = nu
 public sealed class PiSensorBank : ISensorBank, IChannelSource, IDisposable
 {
     private readonly IPolledSource[] sources;
-    private readonly GpioInputs? gpioInputs;
+    private GpioInputs? gpioInputs;
     private readonly LatestReadings latest = new();
     private readonly TimeProvider time;
     private readonly bool inline;
@@ -33,57 +33,71 @@ public sealed class PiSensorBank : ISensorBank, IChannelSource, IDisposable
         this.inline = inline;
         this.logger = logger;
         var opened = new List<IPolledSource>();
-        try
+        // Every device is tried, so one start names every wiring fault, not just the first.
+        var failures = new List<string>();
+        void Try(Action open)
         {
-            if (plan.OneWire.Count > 0)
+            try
             {
-                var found = OneWireSource.Discover();
-                var located = new List<(Channel, string, string)>();
-                foreach (var input in plan.OneWire)
-                {
-                    var match = found.FirstOrDefault(f => f.DeviceId == input.Id);
-                    if (match.BusId is null && !strict)
-                    {
-                        // probe: list it as missing rather than refuse to look at the rest.
-                        match = (found.FirstOrDefault().BusId ?? "w1_bus_master1", input.Id);
-                    }
-                    if (match.BusId is null)
-                    {
-                        throw new HardwareStartException($"{input.Key}:Id = \"{input.Id}\": no such thermometer on the 1-Wire bus; found: " +
-                            (found.Count == 0 ? "none (is dtoverlay=w1-gpio in config.txt?)" : string.Join(", ", found.Select(f => f.DeviceId))));
-                    }
-                    located.Add((input.Channel, match.BusId, input.Id));
-                }
-                opened.Add(new OneWireSource(located, plan.OneWire.Max(o => o.Period)));
+                open();
             }
-            foreach (var input in plan.Max31865)
+            catch (HardwareStartException e)
             {
-                opened.Add(Open(input.Key, () => new Max31865Source(input.Channel, devices.OpenSpi(input.Bus, input.ChipSelect), input.Pt1000, input.Wires,
-                    input.ReferenceOhms, input.Period, $"SPI {input.Bus}.{input.ChipSelect}")));
-            }
-            foreach (var input in plan.Bme280)
-            {
-                opened.Add(Open(input.Key, () => new Bme280Source(input.Channel, devices.OpenI2c(input.Bus, input.Address), input.Period,
-                    $"I2C {input.Bus} 0x{input.Address:X2}")));
-            }
-            foreach (var bus in plan.Buses.Where(b => b.Inputs.Count > 0))
-            {
-                var source = new ModbusBusSource(bus.Name, () => devices.OpenSerial(bus.Serial), bus.Serial, bus.Inputs, bus.Period, bus.ResponseTimeout, bus.Silence, bus.Retries, keepFrameGap: !inline);
-                Open($"{bus.Key}:Port", () => { source.Open(); return source; });
-                opened.Add(source);
-            }
-            if (plan.Digital.Count + plan.Pulses.Count > 0)
-            {
-                gpioInputs = Open("Hardware:Inputs (digital and pulse pins)", () => new GpioInputs(devices.Gpio, plan.Digital, plan.Pulses, time));
+                failures.Add(e.Message);
             }
         }
-        catch
+        if (plan.OneWire.Count > 0)
+        {
+            var found = OneWireSource.Discover();
+            var located = new List<(Channel, string, string)>();
+            foreach (var input in plan.OneWire)
+            {
+                var match = found.FirstOrDefault(f => f.DeviceId == input.Id);
+                if (match.BusId is null && !strict)
+                {
+                    // probe: list it as missing rather than refuse to look at the rest.
+                    match = (found.FirstOrDefault().BusId ?? "w1_bus_master1", input.Id);
+                }
+                if (match.BusId is null)
+                {
+                    failures.Add($"{input.Key}:Id = \"{input.Id}\": no such thermometer on the 1-Wire bus; found: " +
+                        (found.Count == 0 ? "none (is dtoverlay=w1-gpio in config.txt?)" : string.Join(", ", found.Select(f => f.DeviceId))));
+                    continue;
+                }
+                located.Add((input.Channel, match.BusId, input.Id));
+            }
+            if (located.Count > 0)
+            {
+                opened.Add(new OneWireSource(located, plan.OneWire.Max(o => o.Period)));
+            }
+        }
+        foreach (var input in plan.Max31865)
+        {
+            Try(() => opened.Add(Open(input.Key, () => new Max31865Source(input.Channel, devices.OpenSpi(input.Bus, input.ChipSelect), input.Pt1000, input.Wires,
+                input.ReferenceOhms, input.Period, $"SPI {input.Bus}.{input.ChipSelect}"))));
+        }
+        foreach (var input in plan.Bme280)
+        {
+            Try(() => opened.Add(Open(input.Key, () => new Bme280Source(input.Channel, devices.OpenI2c(input.Bus, input.Address), input.Period,
+                $"I2C {input.Bus} 0x{input.Address:X2}"))));
+        }
+        foreach (var bus in plan.Buses.Where(b => b.Inputs.Count > 0))
+        {
+            var source = new ModbusBusSource(bus.Name, () => devices.OpenSerial(bus.Serial), bus.Serial, bus.Inputs, bus.Period, bus.ResponseTimeout, bus.Silence, bus.Retries, keepFrameGap: !inline);
+            Try(() => opened.Add(Open($"{bus.Key}:Port", () => { source.Open(); return source; })));
+        }
+        if (plan.Digital.Count + plan.Pulses.Count > 0)
+        {
+            Try(() => gpioInputs = Open("Hardware:Inputs (digital and pulse pins)", () => new GpioInputs(devices.Gpio, plan.Digital, plan.Pulses, time)));
+        }
+        if (failures.Count > 0)
         {
             foreach (var source in opened)
             {
                 source.Dispose();
             }
-            throw;
+            gpioInputs?.Dispose();
+            throw new HardwareStartException(string.Join(Environment.NewLine + "stillcontrol: hardware: ", failures));
         }
         sources = opened.ToArray();
         nextPoll = new DateTimeOffset[sources.Length];

@@ -10,17 +10,18 @@ public sealed class OneWireTests : IDisposable
     private const string CoolingOut = "28-00000a1b2c03";
     private readonly FakeSysfs sysfs = new();
 
-    private string Config(params (string Channel, string Id)[] inputs)
+    private string Config(params (string Channel, string Id)[] inputs) => Config(null, inputs);
+
+    private string Config(Action<Dictionary<string, object>>? more, params (string Channel, string Id)[] inputs)
     {
-        var config = new Dictionary<string, object>
+        var hardware = new Dictionary<string, object>
         {
-            ["Hardware"] = new Dictionary<string, object>
-            {
-                ["Mode"] = "Pi",
-                ["Inputs"] = inputs.ToDictionary(i => i.Channel, i => (object)new Dictionary<string, string> { ["Source"] = "onewire", ["Id"] = i.Id }),
-                ["Outputs"] = PiPlanTests.Outputs(),
-            },
+            ["Mode"] = "Pi",
+            ["Inputs"] = inputs.ToDictionary(i => i.Channel, i => (object)new Dictionary<string, object> { ["Source"] = "onewire", ["Id"] = i.Id }),
+            ["Outputs"] = PiPlanTests.Outputs(),
         };
+        more?.Invoke(hardware);
+        var config = new Dictionary<string, object> { ["Hardware"] = hardware };
         return sysfs.Files.Write("stillcontrol.json", JsonSerializer.Serialize(config));
     }
 
@@ -70,16 +71,26 @@ public sealed class OneWireTests : IDisposable
     }
 
     [Fact]
-    public void A_configured_thermometer_that_is_not_on_the_bus_stops_the_service_at_start_naming_its_key()
+    public void A_missing_thermometer_and_a_serial_port_that_will_not_open_stop_the_service_at_start_naming_their_keys()
     {
         sysfs.Set(CoolingIn, FakeSysfs.Slave(18.0));
-        var config = Config(("cooling-in", CoolingIn), ("distillate", Distillate));
+        var config = Config(hardware =>
+        {
+            hardware["Buses"] = new Dictionary<string, object> { ["rs485"] = new Dictionary<string, object> { ["Port"] = "/dev/no-such-rs485" } };
+            ((Dictionary<string, object>)hardware["Inputs"])["steam-pressure"] = new Dictionary<string, object>
+            {
+                ["Source"] = "modbus", ["Bus"] = "rs485", ["Map"] = "steam-pressure-int16.json", ["Point"] = "pressure",
+            };
+        }, ("cooling-in", CoolingIn), ("distillate", Distillate));
         using var process = sysfs.Start("run", "--config", config, "--journal", sysfs.Files.PathOf("journal.db"));
         var error = process.StandardError.ReadToEnd();
         Assert.True(process.WaitForExit(60_000));
         Assert.Equal(2, process.ExitCode);
+        // Every wiring fault at once, each under its key: the thermometer, the serial port, and (no PWM on this machine) the valves.
         Assert.Contains("Hardware:Inputs:distillate:Id", error);
         Assert.Contains(CoolingIn, error);
+        Assert.Contains("Hardware:Buses:rs485:Port: /dev/no-such-rs485 does not exist", error);
+        Assert.Contains("Hardware:Outputs:Steam", error);
     }
 
     public void Dispose() => sysfs.Dispose();
