@@ -242,3 +242,76 @@ public sealed class FakeMax31865(double referenceOhms = 430, double nominalOhms 
         }
     }
 }
+
+/// <summary>
+/// A BME280 as its I2C registers behave: chip id, calibration words, control registers and the raw ADC values, here the
+/// worked example of the Bosch datasheet (compensated: 25.08 °C and 100653.27 Pa). <see cref="Present"/> false: the chip
+/// stops acknowledging (a loose connector), which the kernel reports as an I/O error.
+/// </summary>
+public sealed class FakeBme280 : System.Device.I2c.I2cDevice
+{
+    private readonly byte[] registers = new byte[256];
+    private int pointer;
+
+    public FakeBme280()
+    {
+        registers[0xD0] = 0x60;
+        ushort[] words = [27504, 26435, unchecked((ushort)-1000), 36477, unchecked((ushort)-10685), 3024, 2855, 140, unchecked((ushort)-7), 15500, unchecked((ushort)-14600), 6000];
+        for (var i = 0; i < words.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(registers.AsSpan(0x88 + 2 * i), words[i]);
+        SetRaw(pressure: 415148, temperature: 519888, humidity: 0);
+    }
+
+    public bool Present { get; set; } = true;
+
+    public override System.Device.I2c.I2cConnectionSettings ConnectionSettings { get; } = new(1, 0x76);
+
+    public void SetRaw(int pressure, int temperature, int humidity)
+    {
+        void Twenty(int address, int value)
+        {
+            registers[address] = (byte)(value >> 12);
+            registers[address + 1] = (byte)(value >> 4);
+            registers[address + 2] = (byte)((value & 0xF) << 4);
+        }
+        Twenty(0xF7, pressure);
+        Twenty(0xFA, temperature);
+        BinaryPrimitives.WriteUInt16BigEndian(registers.AsSpan(0xFD), (ushort)humidity);
+    }
+
+    private void Check()
+    {
+        if (!Present) throw new IOException("Error 121 performing I2C data transfer (remote I/O error)");
+    }
+
+    public override byte ReadByte()
+    {
+        Check();
+        return registers[pointer++ & 0xFF];
+    }
+
+    public override void Read(Span<byte> buffer)
+    {
+        Check();
+        for (var i = 0; i < buffer.Length; i++) buffer[i] = registers[pointer++ & 0xFF];
+    }
+
+    public override void WriteByte(byte value)
+    {
+        Check();
+        pointer = value;
+    }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        Check();
+        pointer = buffer[0];
+        for (var i = 1; i < buffer.Length; i++) registers[pointer++ & 0xFF] = buffer[i];
+        pointer = buffer[0];
+    }
+
+    public override void WriteRead(ReadOnlySpan<byte> writeBuffer, Span<byte> readBuffer)
+    {
+        Write(writeBuffer);
+        Read(readBuffer);
+    }
+}

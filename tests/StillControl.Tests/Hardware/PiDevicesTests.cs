@@ -151,6 +151,23 @@ public class PiDevicesTests
     }
 
     [Fact]
+    public void A_BME280_reads_air_pressure_through_the_library_and_a_chip_that_stops_answering_is_disconnected()
+    {
+        var chip = new FakeBme280();
+        using var source = new Bme280Source(Channel.Barometer, chip, TimeSpan.FromSeconds(1), "I2C 1 0x76");
+        var latest = new LatestReadings();
+        source.Poll(latest, TimeProvider.System);
+        Assert.True(latest[Channel.Barometer].IsGood, latest.Detail(Channel.Barometer));
+        // The datasheet's worked example compensates to 100653.27 Pa.
+        Assert.Equal(1006.5327, latest[Channel.Barometer].Value, 2);
+
+        chip.Present = false;
+        source.Poll(latest, TimeProvider.System);
+        Assert.Equal(FaultReason.Disconnected, latest[Channel.Barometer].Fault);
+        Assert.Contains("remote I/O error", latest.Detail(Channel.Barometer));
+    }
+
+    [Fact]
     public void The_emergency_stop_contact_and_a_flow_meter_are_read_on_the_control_thread()
     {
         using var devices = new Devices();
