@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests use: a real Mosquitto broker and its command-line clients (an independent subscriber),
 # VictoriaMetrics for the InfluxDB write API, socat for pseudo-terminal serial lines, pymodbus (python3-pymodbus, run with
 # /usr/bin/python3) as an independent Modbus RTU slave, util-linux's unshare for the fake 1-Wire sysfs (as root), and
-# chromium, headless, to open the batch reports.
-PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3-pymodbus util-linux chromium)
+# chromium, headless, to open the batch reports, and python3-yaml to read the central compose file independently.
+PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3-pymodbus python3-yaml util-linux chromium)
 missing=()
 for package in "${PACKAGES[@]}"; do
   # "install ok installed" only: a removed package whose configuration files remain still answers dpkg -s.
