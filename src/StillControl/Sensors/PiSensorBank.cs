@@ -153,9 +153,10 @@ public sealed class PiSensorBank : ISensorBank, IChannelSource, IDisposable
     /// <summary>Polls every slow source once, now (probe).</summary>
     public void PollAll()
     {
-        foreach (var source in sources)
+        for (var i = 0; i < sources.Length; i++)
         {
-            source.Poll(latest, time);
+            sources[i].Poll(latest, time);
+            nextPoll[i] = time.GetUtcNow() + sources[i].Period;
         }
     }
 

@@ -155,3 +155,50 @@ public sealed class ModbusMasterTests : IDisposable
         line.Dispose();
     }
 }
+
+/// <summary><c>stillcontrol probe</c> in a child process, reading transmitters over the socat line from pymodbus through a configuration.</summary>
+public sealed class ModbusProbeTests : IDisposable
+{
+    private readonly ModbusLine line = new();
+    private readonly TestFiles files = new();
+
+    [Fact]
+    public async Task Probe_reads_the_configured_transmitters_and_shows_the_buss_frame_counters()
+    {
+        var config = new Dictionary<string, object>
+        {
+            ["Hardware"] = new Dictionary<string, object>
+            {
+                ["Mode"] = "Pi",
+                ["Buses"] = new Dictionary<string, object> { ["rs485"] = new Dictionary<string, object> { ["Port"] = line.MasterPort, ["Baud"] = 9600 } },
+                ["Inputs"] = new Dictionary<string, object>
+                {
+                    // Unit 2's register 0 through a direct point, unit 1's register 10 through the shipped PT100 module map's layout.
+                    ["steam-pressure"] = new Dictionary<string, object> { ["Source"] = "modbus", ["Bus"] = "rs485", ["Unit"] = 2, ["Function"] = 3, ["Address"] = 0, ["Type"] = "int16", ["Scale"] = 0.1 },
+                    ["vapour"] = new Dictionary<string, object> { ["Source"] = "modbus", ["Bus"] = "rs485", ["Unit"] = 1, ["Map"] = "pt100-8ch.json", ["Point"] = "ch1", ["Address"] = 10 },
+                    ["steam"] = new Dictionary<string, object> { ["Source"] = "modbus", ["Bus"] = "rs485", ["Unit"] = 7, ["Function"] = 3, ["Address"] = 0 },
+                },
+                ["Outputs"] = PiPlanTests.Outputs(),
+            },
+        };
+        var path = files.Write("stillcontrol.json", System.Text.Json.JsonSerializer.Serialize(config));
+        var (exit, output, error) = await Cli.StillControlProcess.RunAsync(files.Folder, "probe", "--config", path, "--json");
+        // Unit 7 is not on the bus: probe says so and exits 3.
+        Assert.True(exit == 3, $"exit {exit}: {error}");
+        using var round = System.Text.Json.JsonDocument.Parse(output.Trim());
+        var channels = round.RootElement.GetProperty("channels").EnumerateArray().ToDictionary(c => c.GetProperty("channel").GetString()!);
+        Assert.Equal(123.4, channels["steam-pressure"].GetProperty("value").GetDouble(), 6);
+        Assert.Equal(78.5, channels["vapour"].GetProperty("value").GetDouble(), 6);
+        Assert.Equal("disconnected", channels["steam"].GetProperty("fault").GetString());
+        Assert.Contains("unit 7 did not answer", channels["steam"].GetProperty("detail").GetString());
+        var bus = round.RootElement.GetProperty("buses").EnumerateArray().Single();
+        Assert.Contains("frames ok 2", bus.GetProperty("health").GetString());
+        Assert.Contains("timeouts 2", bus.GetProperty("health").GetString());
+    }
+
+    public void Dispose()
+    {
+        files.Dispose();
+        line.Dispose();
+    }
+}
