@@ -2,6 +2,7 @@ using System.Device.Gpio;
 using System.Device.Pwm;
 using StillControl.Process;
 using StillControl.Sensors;
+using StillControl.Sensors.Modbus;
 
 namespace StillControl.Actuators;
 
@@ -21,7 +22,7 @@ public sealed class PiActuators : IActuators, IDisposable
     private readonly Lock gate = new();
     private OutputState outputs = OutputState.Safe;
 
-    public PiActuators(PiPlan plan, IPiDevices devices, TimeProvider time)
+    public PiActuators(PiPlan plan, IPiDevices devices, TimeProvider time, ModbusBuses? buses = null)
     {
         this.time = time;
         GpioController Gpio(string key)
@@ -35,8 +36,22 @@ public sealed class PiActuators : IActuators, IDisposable
                 throw new HardwareStartException($"{key}: {e.Message}", e);
             }
         }
-        steam = new Valve(plan.Steam, plan.Steam.Pwm ? null : Gpio(plan.Steam.Key), devices);
-        cooling = new Valve(plan.Cooling, plan.Cooling.Pwm ? null : Gpio(plan.Cooling.Key), devices);
+        ModbusBusSource? Bus(ValvePlan valve)
+        {
+            if (valve.Modbus is not { } output) return null;
+            var bus = (buses ?? throw new InvalidOperationException($"{valve.Key}: a Modbus output needs the buses")).Get(output.Bus);
+            try
+            {
+                bus.Open();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                throw new HardwareStartException($"{valve.Key}:Bus = \"{output.Bus}\": {e.Message}", e);
+            }
+            return bus;
+        }
+        steam = new Valve(plan.Steam, plan.Steam.Pwm || plan.Steam.Modbus is not null ? null : Gpio(plan.Steam.Key), devices, Bus(plan.Steam));
+        cooling = new Valve(plan.Cooling, plan.Cooling.Pwm || plan.Cooling.Modbus is not null ? null : Gpio(plan.Cooling.Key), devices, Bus(plan.Cooling));
         receivers = plan.Receivers.Select(r => (r.Receiver, new Relay(Gpio(r.Relay.Key), r.Relay))).ToArray();
         horn = plan.Horn is { } h ? new Relay(Gpio(h.Key), h) : null;
         beacon = plan.Beacon is { } b ? new Relay(Gpio(b.Key), b) : null;
@@ -158,11 +173,18 @@ public sealed class PiActuators : IActuators, IDisposable
         private readonly ValvePlan plan;
         private readonly PwmChannel? pwm;
         private readonly Relay? relay;
+        private readonly ModbusBusSource? bus;
         private DateTimeOffset windowStart;
+        private double? lastShare;
 
-        public Valve(ValvePlan plan, GpioController? gpio, IPiDevices devices)
+        public Valve(ValvePlan plan, GpioController? gpio, IPiDevices devices, ModbusBusSource? bus)
         {
             this.plan = plan;
+            this.bus = bus;
+            if (bus is not null)
+            {
+                return;
+            }
             if (plan.Pwm)
             {
                 try
@@ -189,6 +211,22 @@ public sealed class PiActuators : IActuators, IDisposable
         public void Set(double openingPercent, DateTimeOffset now)
         {
             var share = Energised(openingPercent);
+            if (bus is not null && plan.Modbus is { } output)
+            {
+                if (share == lastShare) return;
+                // Toward safe (steam closing, cooling opening: less energised either way) goes out at once; away from safe is
+                // queued for the bus thread, so the control thread never waits on the line for it.
+                if (lastShare is null || share < lastShare)
+                {
+                    bus.WriteNow(output.Unit, output.Address, output.ValueFor(share));
+                }
+                else
+                {
+                    bus.Enqueue(output.Unit, output.Address, output.ValueFor(share));
+                }
+                lastShare = share;
+                return;
+            }
             if (pwm is not null)
             {
                 pwm.DutyCycle = share;
@@ -204,6 +242,11 @@ public sealed class PiActuators : IActuators, IDisposable
 
         public void DeEnergise()
         {
+            if (bus is not null && plan.Modbus is { } output)
+            {
+                bus.WriteNow(output.Unit, output.Address, output.Zero);
+                lastShare = 0;
+            }
             if (pwm is not null)
             {
                 pwm.DutyCycle = 0;

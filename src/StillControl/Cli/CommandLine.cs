@@ -365,8 +365,10 @@ public static class CommandLine
         var a = Arguments.Parse(args, "safe", [], ["--config"]);
         var (plan, _, _) = LoadPlan("safe", a.Value("--config"));
         using var devices = new Sensors.PiDevices();
-        using var actuators = new Actuators.PiActuators(plan, devices, TimeProvider.System);
+        using var buses = new Sensors.Modbus.ModbusBuses(plan, devices);
+        using var actuators = new Actuators.PiActuators(plan, devices, TimeProvider.System, buses);
         actuators.SetSafe();
+        buses.FlushAll();
         output.WriteLine("outputs safe: steam closed, cooling open, receivers closed, horn and beacon on");
         return 0;
     }

@@ -88,10 +88,13 @@ public static class StillHost
             services.AddSingleton(sp => PiPlan.Resolve(sp.GetRequiredService<IOptions<HardwareOptions>>().Value, recipe, configDirectory).Plan
                 ?? throw new OptionsValidationException(HardwareOptions.Section, typeof(HardwareOptions), ["Hardware: invalid"]));
             services.AddSingleton<IPiDevices>(sp => rig is null ? new PiDevices() : rig.Devices(sp));
+            // One owner per RS-485 bus, shared by the inputs on it and any valve driven through an analog output module.
+            services.AddSingleton(sp => new Sensors.Modbus.ModbusBuses(sp.GetRequiredService<PiPlan>(), sp.GetRequiredService<IPiDevices>(), keepFrameGap: !(rig?.Inline ?? false)));
             services.AddSingleton(sp => new PiSensorBank(sp.GetRequiredService<PiPlan>(), sp.GetRequiredService<IPiDevices>(), sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<PiSensorBank>>(), rig?.Inline ?? false));
+                sp.GetRequiredService<ILogger<PiSensorBank>>(), rig?.Inline ?? false, buses: sp.GetRequiredService<Sensors.Modbus.ModbusBuses>()));
             services.AddSingleton<ISensorBank>(sp => sp.GetRequiredService<PiSensorBank>());
-            services.AddSingleton<IActuators>(sp => new PiActuators(sp.GetRequiredService<PiPlan>(), sp.GetRequiredService<IPiDevices>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IActuators>(sp => new PiActuators(sp.GetRequiredService<PiPlan>(), sp.GetRequiredService<IPiDevices>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<Sensors.Modbus.ModbusBuses>()));
         }
         else
         {

@@ -74,8 +74,18 @@ public sealed class SerialBusOptions
 /// <summary>A proportional or on/off valve output.</summary>
 public sealed class ValveOutputOptions
 {
-    /// <summary><c>pwm</c> (System.Device.Pwm: a current/voltage converter or a proportional valve driver) or <c>onoff</c> (a relay, time-proportioned).</summary>
+    /// <summary>
+    /// <c>pwm</c> (System.Device.Pwm: a current/voltage converter or a proportional valve driver), <c>modbus</c> (a holding
+    /// register of an analog output module on an RS-485 bus, function 06) or <c>onoff</c> (a relay, time-proportioned).
+    /// </summary>
     public string? Kind { get; set; }
+    /// <summary>Modbus: the bus (a key of <c>Hardware:Buses</c>), the module's unit id and the output's register.</summary>
+    public string? Bus { get; set; }
+    public int? Unit { get; set; }
+    public int? Address { get; set; }
+    /// <summary>Modbus: the register value for a de-energised output (e.g. 4000 for 4 mA in µA) and for a fully energised one (20000).</summary>
+    public int ZeroValue { get; set; }
+    public int FullScaleValue { get; set; } = 10000;
     public int? Chip { get; set; }
     public int? Channel { get; set; }
     public int FrequencyHz { get; set; } = 1000;

@@ -12,7 +12,17 @@ public sealed record OneWireInput(Channel Channel, string Id, string Key, TimeSp
 public sealed record SpiInput(Channel Channel, int Bus, int ChipSelect, int Wires, double ReferenceOhms, bool Pt1000, string Key, TimeSpan Period);
 public sealed record I2cInput(Channel Channel, int Bus, int Address, string Key, TimeSpan Period);
 public sealed record BusPlan(string Name, string Key, SerialSettings Serial, TimeSpan ResponseTimeout, TimeSpan Silence, int Retries, TimeSpan Period, List<ModbusInput> Inputs);
-public sealed record ValvePlan(string Name, string Key, bool Pwm, int Chip, int PwmChannel, int Frequency, int Pin, bool ActiveLow, TimeSpan Window, bool OpensWhenDeEnergised);
+public sealed record ValvePlan(string Name, string Key, bool Pwm, int Chip, int PwmChannel, int Frequency, int Pin, bool ActiveLow, TimeSpan Window, bool OpensWhenDeEnergised)
+{
+    /// <summary>Set for an analog output module on a Modbus bus.</summary>
+    public ModbusOutput? Modbus { get; init; }
+}
+
+/// <summary>A valve driven through a holding register: value = zero + share energised x (full scale - zero).</summary>
+public sealed record ModbusOutput(string Bus, byte Unit, ushort Address, ushort Zero, ushort FullScale)
+{
+    public ushort ValueFor(double energisedShare) => (ushort)Math.Round(Zero + Math.Clamp(energisedShare, 0, 1) * (FullScale - Zero));
+}
 public sealed record RelayPlan(string Name, string Key, int Pin, bool ActiveLow);
 
 /// <summary>
@@ -168,8 +178,8 @@ public sealed class PiPlan
             }
         }
 
-        plan.Steam = Valve("Hardware:Outputs:Steam", "steam", options.Outputs.Steam, opensWhenDeEnergised: false, errors, Pin)!;
-        plan.Cooling = Valve("Hardware:Outputs:Cooling", "cooling", options.Outputs.Cooling, opensWhenDeEnergised: true, errors, Pin)!;
+        plan.Steam = Valve("Hardware:Outputs:Steam", "steam", options.Outputs.Steam, opensWhenDeEnergised: false, errors, Pin, options)!;
+        plan.Cooling = Valve("Hardware:Outputs:Cooling", "cooling", options.Outputs.Cooling, opensWhenDeEnergised: true, errors, Pin, options)!;
         foreach (var (receiver, relay) in options.Outputs.Receivers)
         {
             var key = $"Hardware:Outputs:Receivers:{receiver}";
@@ -189,7 +199,7 @@ public sealed class PiPlan
     public static IEnumerable<string> RecipeReceivers(Recipe recipe) =>
         new[] { recipe.Heads.Receiver, recipe.Tails.Receiver, recipe.Steaming.Receiver }.Concat(recipe.Hearts.Grades.Select(g => g.Receiver)).Distinct(StringComparer.Ordinal);
 
-    private static ValvePlan? Valve(string key, string name, ValveOutputOptions? valve, bool opensWhenDeEnergised, List<string> errors, Action<string, int?> pin)
+    private static ValvePlan? Valve(string key, string name, ValveOutputOptions? valve, bool opensWhenDeEnergised, List<string> errors, Action<string, int?> pin, HardwareOptions options)
     {
         if (valve is null)
         {
@@ -211,12 +221,26 @@ public sealed class PiPlan
                 if (valve.Channel is not >= 0) errors.Add($"{key}:Channel = {Text(valve.Channel)}: the PWM channel, 0 or more");
                 if (valve.FrequencyHz is < 1 or > 100_000) errors.Add($"{key}:FrequencyHz = {valve.FrequencyHz}: 1 to 100000");
                 return errors.Count == before ? new ValvePlan(name, key, true, valve.Chip!.Value, valve.Channel!.Value, valve.FrequencyHz, -1, false, TimeSpan.Zero, opensWhenDeEnergised) : null;
+            case "modbus":
+                if (valve.Bus is null || !options.Buses.ContainsKey(valve.Bus)) errors.Add($"{key}:Bus = \"{valve.Bus}\": one of the buses under Hardware:Buses ({Names(options.Buses.Keys)})");
+                if (valve.Unit is not (>= 1 and <= 247)) errors.Add($"{key}:Unit = {Text(valve.Unit)}: the output module's unit id, 1 to 247");
+                if (valve.Address is not (>= 0 and <= 65535)) errors.Add($"{key}:Address = {Text(valve.Address)}: the output's holding register, 0 to 65535");
+                if (valve.ZeroValue is < 0 or > 65535 || valve.FullScaleValue is < 1 or > 65535 || valve.ZeroValue >= valve.FullScaleValue)
+                {
+                    errors.Add($"{key}:ZeroValue = {valve.ZeroValue}, FullScaleValue = {valve.FullScaleValue}: 0 <= ZeroValue < FullScaleValue <= 65535");
+                }
+                return errors.Count == before
+                    ? new ValvePlan(name, key, false, -1, -1, 0, -1, false, TimeSpan.Zero, opensWhenDeEnergised)
+                    {
+                        Modbus = new ModbusOutput(valve.Bus!, (byte)valve.Unit!.Value, (ushort)valve.Address!.Value, (ushort)valve.ZeroValue, (ushort)valve.FullScaleValue),
+                    }
+                    : null;
             case "onoff":
                 pin($"{key}:Pin", valve.Pin);
                 if (valve.WindowSeconds is < 1 or > 120) errors.Add($"{key}:WindowSeconds = {valve.WindowSeconds}: 1 to 120");
                 return errors.Count == before ? new ValvePlan(name, key, false, -1, -1, 0, valve.Pin!.Value, valve.ActiveLow, TimeSpan.FromSeconds(valve.WindowSeconds), opensWhenDeEnergised) : null;
             default:
-                errors.Add($"{key}:Kind = \"{valve.Kind}\": pwm or onoff");
+                errors.Add($"{key}:Kind = \"{valve.Kind}\": pwm, modbus or onoff");
                 return null;
         }
     }

@@ -27,8 +27,9 @@ public sealed class PiSensorBank : ISensorBank, IChannelSource, IDisposable
     private readonly ILogger logger;
     private readonly IReadOnlyList<Channel> polledChannels;
 
-    public PiSensorBank(PiPlan plan, IPiDevices devices, TimeProvider time, ILogger logger, bool inline = false, bool strict = true)
+    public PiSensorBank(PiPlan plan, IPiDevices devices, TimeProvider time, ILogger logger, bool inline = false, bool strict = true, ModbusBuses? buses = null)
     {
+        buses ??= new ModbusBuses(plan, devices, keepFrameGap: !inline);
         this.time = time;
         this.inline = inline;
         this.logger = logger;
@@ -81,9 +82,8 @@ public sealed class PiSensorBank : ISensorBank, IChannelSource, IDisposable
             Try(() => opened.Add(Open(input.Key, () => new Bme280Source(input.Channel, devices.OpenI2c(input.Bus, input.Address), input.Period,
                 $"I2C {input.Bus} 0x{input.Address:X2}"))));
         }
-        foreach (var bus in plan.Buses.Where(b => b.Inputs.Count > 0))
+        foreach (var (source, bus) in buses.All)
         {
-            var source = new ModbusBusSource(bus.Name, () => devices.OpenSerial(bus.Serial), bus.Serial, bus.Inputs, bus.Period, bus.ResponseTimeout, bus.Silence, bus.Retries, keepFrameGap: !inline);
             Try(() => opened.Add(Open($"{bus.Key}:Port", () => { source.Open(); return source; })));
         }
         if (plan.Digital.Count + plan.Pulses.Count > 0)
@@ -180,9 +180,14 @@ public sealed class PiSensorBank : ISensorBank, IChannelSource, IDisposable
                 }
             }
             var rest = source.Period - time.GetElapsedTime(started);
-            if (rest > TimeSpan.Zero && stop.Token.WaitHandle.WaitOne(rest))
+            if (rest > TimeSpan.Zero)
             {
-                return;
+                // A bus also wakes early when an output write is queued.
+                var woke = source is ModbusBusSource bus ? WaitHandle.WaitAny([stop.Token.WaitHandle, bus.Wake], rest) : (stop.Token.WaitHandle.WaitOne(rest) ? 0 : WaitHandle.WaitTimeout);
+                if (woke == 0)
+                {
+                    return;
+                }
             }
         }
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.IO.Ports;
 using StillControl.Process;
 using StillControl.Sensors;
@@ -201,4 +202,99 @@ public sealed class ModbusProbeTests : IDisposable
         files.Dispose();
         line.Dispose();
     }
+}
+
+/// <summary>A valve driven through an analog output module's holding register (function 06) over the socat line to pymodbus.</summary>
+public sealed class ModbusOutputTests : IDisposable
+{
+    private readonly ModbusLine line = new();
+
+    private sealed class Devices(string port) : IPiDevices
+    {
+        public FakeGpioDriver Driver { get; } = new();
+        private System.Device.Gpio.GpioController? gpio;
+        public System.Device.Gpio.GpioController Gpio => gpio ??= new System.Device.Gpio.GpioController(Driver);
+        public System.Device.Spi.SpiDevice OpenSpi(int bus, int chipSelect) => throw new MissingDeviceException("no SPI");
+        public System.Device.I2c.I2cDevice OpenI2c(int bus, int address) => throw new MissingDeviceException("no I2C");
+        public System.Device.Pwm.PwmChannel OpenPwm(int chip, int channel, int frequency) => new FakePwm { Frequency = frequency };
+        public ISerialLine OpenSerial(SerialSettings settings) => new SerialPortLine(settings with { Port = port });
+        public void Dispose() => gpio?.Dispose();
+    }
+
+    private ushort ReadBack(ushort address)
+    {
+        var settings = new SerialSettings(line.MasterPort, line.Baud, Parity.None, StopBits.One);
+        using var port = new SerialPortLine(settings);
+        var bytes = new byte[2];
+        var reply = new ModbusMaster(port, settings, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(20), 1).ReadRegisters(1, 3, address, 1, bytes);
+        Assert.True(reply.IsOk, reply.Detail);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes);
+    }
+
+    [Fact]
+    public void A_write_is_acknowledged_by_its_echo_and_a_register_that_does_not_exist_answers_an_exception()
+    {
+        var settings = new SerialSettings(line.MasterPort, line.Baud, Parity.None, StopBits.One);
+        var master = new ModbusMaster(new SerialPortLine(settings), settings, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(20), 0);
+        Assert.True(master.WriteRegister(1, 20, 1234).IsOk);
+        var refused = master.WriteRegister(1, 500, 1);
+        Assert.Equal(ModbusOutcome.ExceptionReply, refused.Outcome);
+        Assert.Contains("illegal data address", refused.Detail);
+        var bytes = new byte[2];
+        Assert.True(master.ReadRegisters(1, 3, 20, 1, bytes).IsOk);
+        Assert.Equal(1234, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes));
+    }
+
+    [Fact]
+    public void A_steam_valve_on_an_analog_output_module_opens_through_the_bus_and_closes_at_once()
+    {
+        var configuration = new Dictionary<string, string?>
+        {
+            ["Hardware:Mode"] = "Pi",
+            ["Hardware:Buses:rs485:Port"] = "/dev/rs485",
+            ["Hardware:Outputs:Steam:Kind"] = "modbus",
+            ["Hardware:Outputs:Steam:Bus"] = "rs485",
+            ["Hardware:Outputs:Steam:Unit"] = "1",
+            ["Hardware:Outputs:Steam:Address"] = "20",
+            // 4-20 mA in µA.
+            ["Hardware:Outputs:Steam:ZeroValue"] = "4000",
+            ["Hardware:Outputs:Steam:FullScaleValue"] = "20000",
+            ["Hardware:Outputs:Cooling:Kind"] = "pwm",
+            ["Hardware:Outputs:Cooling:Chip"] = "0",
+            ["Hardware:Outputs:Cooling:Channel"] = "1",
+            ["Hardware:Outputs:Horn:Pin"] = "20",
+        };
+        foreach (var (receiver, pin) in SimulatedWiring.ReceiverPins) configuration[$"Hardware:Outputs:Receivers:{receiver}:Pin"] = $"{pin}";
+        var options = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(configuration).Build().GetSection("Hardware").Get<Hosting.HardwareOptions>()!;
+        var (plan, errors) = PiPlan.Resolve(options, Recipes.DefaultRecipe.Create(), null);
+        Assert.True(plan is not null, string.Join("; ", errors));
+
+        using var devices = new Devices(line.MasterPort);
+        using var buses = new ModbusBuses(plan, devices);
+        using (var actuators = new Actuators.PiActuators(plan, devices, TimeProvider.System, buses))
+        {
+            // Safe at start, written at once: 4 mA.
+            Assert.Equal(4000, ReadBack(20));
+            var decisions = new Decisions();
+            decisions.Clear(DateTimeOffset.UtcNow);
+            decisions.SteamValvePercent = 35;
+            decisions.CoolingValvePercent = 100;
+            actuators.Apply(decisions);
+            // Opening goes through the bus thread's queue (none runs here: flush by hand), 35 % of 4-20 mA = 9.6 mA.
+            buses.FlushAll();
+            Assert.Equal(9600, ReadBack(20));
+            decisions.SteamValvePercent = 0;
+            actuators.Apply(decisions);
+            // Closing is written before Apply returns.
+            Assert.Equal(4000, ReadBack(20));
+            decisions.SteamValvePercent = 50;
+            actuators.Apply(decisions);
+            buses.FlushAll();
+            Assert.Equal(12000, ReadBack(20));
+        }
+        // Disposing the outputs leaves them safe.
+        Assert.Equal(4000, ReadBack(20));
+    }
+
+    public void Dispose() => line.Dispose();
 }

@@ -48,7 +48,7 @@ public class PiPlanTests
     [InlineData("Hardware:Inputs:vapour:Source", "thermocouple", "Hardware:Inputs:vapour:Source = \"thermocouple\": one of onewire, modbus")]
     [InlineData("Hardware:Buses:rs485:Baud", "9601", "Hardware:Buses:rs485:Baud = 9601: one of 1200")]
     [InlineData("Hardware:Inputs:cooling-flow:Source", "onewire", "Hardware:Inputs:cooling-flow:Source = \"onewire\": a thermometer, but cooling-flow is measured in L/min")]
-    [InlineData("Hardware:Outputs:Steam:Kind", "servo", "Hardware:Outputs:Steam:Kind = \"servo\": pwm or onoff")]
+    [InlineData("Hardware:Outputs:Steam:Kind", "servo", "Hardware:Outputs:Steam:Kind = \"servo\": pwm, modbus or onoff")]
     public void A_bad_key_is_named_with_its_value_and_what_is_accepted(string key, string? value, string expected)
     {
         var errors = Errors(new() { [key] = value });

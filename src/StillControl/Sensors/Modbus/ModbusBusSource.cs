@@ -50,7 +50,7 @@ public sealed class ModbusBusSource : IPolledSource
     /// <summary>Counters survive a reopened line.</summary>
     public BusHealth Counters { get; private set; } = new();
 
-    public string? Health => lineError is null ? Counters.ToString() : $"line error: {lineError}; {Counters}";
+    public string? Health => (lineError is null ? "" : $"line error: {lineError}; ") + (OutputFault is null ? "" : $"output write failed: {OutputFault}; ") + Counters;
 
     /// <summary>Opens the line now, so a port that will not open fails at start-up.</summary>
     public void Open()
@@ -62,19 +62,88 @@ public sealed class ModbusBusSource : IPolledSource
         lineError = null;
     }
 
+    /// <summary>Wakes the bus thread when an output write is waiting.</summary>
+    public WaitHandle Wake => wake;
+
+    private readonly AutoResetEvent wake = new(false);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(byte Unit, ushort Address), ushort> pendingWrites = new();
+    private readonly Lock lineGate = new();
+
+    /// <summary>The last output write that failed, in words; null once writes succeed again.</summary>
+    public string? OutputFault { get; private set; }
+
+    /// <summary>Queues a register write for the bus thread (only the newest value per register is sent); never blocks the caller.</summary>
+    public void Enqueue(byte unit, ushort address, ushort value)
+    {
+        pendingWrites[(unit, address)] = value;
+        wake.Set();
+    }
+
+    /// <summary>Writes now, on the caller's thread, between the bus thread's transactions (the safe state must not wait in a queue).</summary>
+    public ModbusReply WriteNow(byte unit, ushort address, ushort value)
+    {
+        pendingWrites.TryRemove((unit, address), out _);
+        lock (lineGate)
+        {
+            try
+            {
+                if (master is null)
+                {
+                    Open();
+                }
+                var reply = master!.WriteRegister(unit, address, value);
+                OutputFault = reply.IsOk ? null : $"unit {unit} register {address}: {reply.Detail}";
+                return reply;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                OutputFault = $"{settings.Port}: {e.Message}";
+                DropLine(e.Message);
+                return new ModbusReply(ModbusOutcome.Timeout, 0, OutputFault);
+            }
+        }
+    }
+
+    /// <summary>Sends the queued writes (also called by <c>safe</c>, where no bus thread runs).</summary>
+    public void FlushWrites()
+    {
+        foreach (var key in pendingWrites.Keys)
+        {
+            if (pendingWrites.TryRemove(key, out var value))
+            {
+                WriteNow(key.Unit, key.Address, value);
+            }
+        }
+    }
+
+    private void DropLine(string error)
+    {
+        lineError = $"{settings.Port}: {error}";
+        line?.Dispose();
+        line = null;
+        master = null;
+    }
+
     public void Poll(LatestReadings into, TimeProvider time)
     {
         var now = time.GetUtcNow();
+        FlushWrites();
         try
         {
-            if (master is null)
-            {
-                Open();
-            }
             foreach (var block in blocks)
             {
+                ModbusReply reply;
                 var span = registers.AsSpan(0, 2 * block.Count);
-                var reply = master!.ReadRegisters(block.Unit, block.Function, block.Start, block.Count, span);
+                lock (lineGate)
+                {
+                    if (master is null)
+                    {
+                        Open();
+                    }
+                    reply = master!.ReadRegisters(block.Unit, block.Function, block.Start, block.Count, span);
+                }
+                // Outputs go between reads: a valve never waits for a whole cycle.
+                FlushWrites();
                 var at = time.GetUtcNow();
                 foreach (var input in block.Inputs)
                 {
@@ -100,18 +169,26 @@ public sealed class ModbusBusSource : IPolledSource
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
-            lineError = $"{settings.Port}: {e.Message}";
+            lock (lineGate)
+            {
+                DropLine(e.Message);
+            }
             foreach (var input in inputs)
             {
                 into.Publish(input.Channel, Reading.Faulted(FaultReason.Disconnected, now), lineError);
             }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (lineGate)
+        {
             line?.Dispose();
             line = null;
             master = null;
         }
     }
-
-    public void Dispose() => line?.Dispose();
 
     /// <summary>Points of one unit and function whose registers touch or overlap are read in one frame (an 8-channel module: one request).</summary>
     private sealed record Block(byte Unit, byte Function, ushort Start, ushort Count, ModbusInput[] Inputs);

@@ -113,8 +113,30 @@ public sealed class ModbusMaster
         return reply;
     }
 
-    private ModbusReply Transact(byte unit, byte function, ushort address, ushort count, Span<byte> values)
+    /// <summary>Sets one holding register (function 06), retrying failures; the slave's echo of the request is the acknowledgement.</summary>
+    public ModbusReply WriteRegister(byte unit, ushort address, ushort value)
     {
+        ModbusReply reply = default;
+        for (var attempt = 0; attempt <= retries; attempt++)
+        {
+            if (attempt > 0)
+            {
+                Health.CountRetry();
+            }
+            reply = Transact(unit, ModbusRtu.WriteSingleRegister, address, value, []);
+            Health.Count(reply.Outcome);
+            if (reply.Outcome is ModbusOutcome.Ok or ModbusOutcome.ExceptionReply)
+            {
+                return reply;
+            }
+        }
+        return reply;
+    }
+
+    /// <summary>One request and its reply. For a read, <paramref name="countOrValue"/> is the register count; for function 06 the value written.</summary>
+    private ModbusReply Transact(byte unit, byte function, ushort address, ushort countOrValue, Span<byte> values)
+    {
+        var count = function == ModbusRtu.WriteSingleRegister ? (ushort)0 : countOrValue;
         // Whatever is waiting now is noise or a reply that came too late: drop it, then keep the silent interval.
         if (line.BytesAvailable > 0)
         {
@@ -126,12 +148,12 @@ public sealed class ModbusMaster
             SpinOrSleep(frameGap - idle);
         }
 
-        ModbusRtu.ReadRequest(unit, function, address, count, request);
+        ModbusRtu.ReadRequest(unit, function, address, countOrValue, request);
         line.Write(request);
         var sent = Stopwatch.GetTimestamp();
         // The request takes its own wire time before the slave even sees it.
         var deadline = sent + Ticks(characterTime * request.Length + responseTimeout);
-        var expected = ModbusRtu.ReplyLength(count);
+        var expected = function == ModbusRtu.WriteSingleRegister ? request.Length : ModbusRtu.ReplyLength(count);
         var length = 0;
         while (true)
         {
@@ -151,7 +173,7 @@ public sealed class ModbusMaster
             }
             length += n;
             lastActivity = Stopwatch.GetTimestamp();
-            if (Find(received.AsSpan(0, length), unit, function, count) is { } found)
+            if ((function == ModbusRtu.WriteSingleRegister ? FindEcho(received.AsSpan(0, length), request) : Find(received.AsSpan(0, length), unit, function, count)) is { } found)
             {
                 if (found.Start > 0)
                 {
@@ -203,6 +225,27 @@ public sealed class ModbusMaster
             if (bytes[i + 1] == function && bytes[i + 2] == 2 * count && i + expected <= bytes.Length && ModbusRtu.CrcMatches(bytes.Slice(i, expected)))
             {
                 return (i, expected);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The echo of a write request (function 06 answers with the request itself) or an exception reply to it.</summary>
+    private static (int Start, int Length)? FindEcho(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> request)
+    {
+        for (var i = 0; i + ModbusRtu.ExceptionLength <= bytes.Length; i++)
+        {
+            if (bytes[i] != request[0])
+            {
+                continue;
+            }
+            if (bytes[i + 1] == (request[1] | 0x80) && ModbusRtu.CrcMatches(bytes.Slice(i, ModbusRtu.ExceptionLength)))
+            {
+                return (i, ModbusRtu.ExceptionLength);
+            }
+            if (i + request.Length <= bytes.Length && bytes.Slice(i, request.Length).SequenceEqual(request))
+            {
+                return (i, request.Length);
             }
         }
         return null;

@@ -13,6 +13,7 @@ public static class ModbusRtu
 {
     public const byte ReadHoldingRegisters = 0x03;
     public const byte ReadInputRegisters = 0x04;
+    public const byte WriteSingleRegister = 0x06;
 
     /// <summary>Largest register count a single 03/04 request may ask for (the reply must fit in a 256-byte frame).</summary>
     public const int MaximumRegisters = 125;
@@ -58,6 +59,9 @@ public static class ModbusRtu
         BinaryPrimitives.WriteUInt16BigEndian(into[4..], count);
         BinaryPrimitives.WriteUInt16LittleEndian(into[6..], Crc(into[..6]));
     }
+
+    /// <summary>Writes an 8-byte function 06 request: one holding register set to <paramref name="value"/>; the reply echoes it.</summary>
+    public static void WriteRequest(byte unit, ushort address, ushort value, Span<byte> into) => ReadRequest(unit, WriteSingleRegister, address, value, into);
 
     /// <summary>Length of a normal reply to a read of <paramref name="registers"/> registers.</summary>
     public static int ReplyLength(int registers) => 5 + 2 * registers;
