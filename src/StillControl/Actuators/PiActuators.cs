@@ -13,8 +13,8 @@ namespace StillControl.Actuators;
 /// </summary>
 public sealed class PiActuators : IActuators, IDisposable
 {
-    private readonly Valve steam;
-    private readonly Valve cooling;
+    private readonly Valve? steam;
+    private readonly Valve? cooling;
     private readonly (string Receiver, Relay Relay)[] receivers;
     private readonly Relay? horn;
     private readonly Relay? beacon;
@@ -22,9 +22,26 @@ public sealed class PiActuators : IActuators, IDisposable
     private readonly Lock gate = new();
     private OutputState outputs = OutputState.Safe;
 
-    public PiActuators(PiPlan plan, IPiDevices devices, TimeProvider time, ModbusBuses? buses = null)
+    /// <param name="bestEffort">
+    /// <c>safe</c>: open what can be opened, drive it safe, and report the rest in <see cref="Failures"/>. Otherwise (the
+    /// service) the outputs that did open are driven safe and then one exception names every output that did not.
+    /// </param>
+    public PiActuators(PiPlan plan, IPiDevices devices, TimeProvider time, ModbusBuses? buses = null, bool bestEffort = false)
     {
         this.time = time;
+        var failures = new List<string>();
+        T? Try<T>(Func<T> open) where T : class
+        {
+            try
+            {
+                return open();
+            }
+            catch (HardwareStartException e)
+            {
+                failures.Add(e.Message);
+                return null;
+            }
+        }
         GpioController Gpio(string key)
         {
             try
@@ -50,13 +67,24 @@ public sealed class PiActuators : IActuators, IDisposable
             }
             return bus;
         }
-        steam = new Valve(plan.Steam, plan.Steam.Pwm || plan.Steam.Modbus is not null ? null : Gpio(plan.Steam.Key), devices, Bus(plan.Steam));
-        cooling = new Valve(plan.Cooling, plan.Cooling.Pwm || plan.Cooling.Modbus is not null ? null : Gpio(plan.Cooling.Key), devices, Bus(plan.Cooling));
-        receivers = plan.Receivers.Select(r => (r.Receiver, new Relay(Gpio(r.Relay.Key), r.Relay))).ToArray();
-        horn = plan.Horn is { } h ? new Relay(Gpio(h.Key), h) : null;
-        beacon = plan.Beacon is { } b ? new Relay(Gpio(b.Key), b) : null;
+        Valve OpenValve(ValvePlan plan) => new(plan, plan.Pwm || plan.Modbus is not null ? null : Gpio(plan.Key), devices, Bus(plan));
+        steam = Try(() => OpenValve(plan.Steam));
+        cooling = Try(() => OpenValve(plan.Cooling));
+        receivers = plan.Receivers.Select(r => (r.Receiver, Relay: Try(() => new Relay(Gpio(r.Relay.Key), r.Relay)))).Where(r => r.Relay is not null)
+            .Select(r => (r.Receiver, r.Relay!)).ToArray();
+        horn = plan.Horn is { } h ? Try(() => new Relay(Gpio(h.Key), h)) : null;
+        beacon = plan.Beacon is { } b ? Try(() => new Relay(Gpio(b.Key), b)) : null;
         SetSafe();
+        Failures = failures;
+        if (failures.Count > 0 && !bestEffort)
+        {
+            Dispose();
+            throw new HardwareStartException(string.Join(Environment.NewLine + "stillcontrol: hardware: ", failures));
+        }
     }
+
+    /// <summary>Outputs that could not be opened (best effort only), each under its key.</summary>
+    public IReadOnlyList<string> Failures { get; }
 
     public OutputState Outputs
     {
@@ -81,7 +109,7 @@ public sealed class PiActuators : IActuators, IDisposable
         catch (Exception)
         {
             // Must not throw (called from a crash path). Each output is tried on its own below; the valves' springs do the rest.
-            foreach (var action in new Action[] { () => steam.DeEnergise(), () => cooling.DeEnergise(), () => horn?.Set(true), () => beacon?.Set(true) })
+            foreach (var action in new Action[] { () => steam?.DeEnergise(), () => cooling?.DeEnergise(), () => horn?.Set(true), () => beacon?.Set(true) })
             {
                 try
                 {
@@ -104,13 +132,13 @@ public sealed class PiActuators : IActuators, IDisposable
             // cooling than either the old or the new decision asked for.
             if (state.SteamValvePercent < outputs.SteamValvePercent)
             {
-                steam.Set(state.SteamValvePercent, now);
-                cooling.Set(state.CoolingValvePercent, now);
+                steam?.Set(state.SteamValvePercent, now);
+                cooling?.Set(state.CoolingValvePercent, now);
             }
             else
             {
-                cooling.Set(state.CoolingValvePercent, now);
-                steam.Set(state.SteamValvePercent, now);
+                cooling?.Set(state.CoolingValvePercent, now);
+                steam?.Set(state.SteamValvePercent, now);
             }
             // Break before make: the old receiver closes before the new one opens, so no spirit goes to two receivers.
             foreach (var (name, relay) in receivers)
@@ -136,8 +164,8 @@ public sealed class PiActuators : IActuators, IDisposable
     public void Dispose()
     {
         SetSafe();
-        steam.Dispose();
-        cooling.Dispose();
+        steam?.Dispose();
+        cooling?.Dispose();
     }
 
     private sealed class Relay(GpioController gpio, RelayPlan plan)

@@ -72,7 +72,7 @@ public static class CommandLine
                 "report" => Report(rest, output, error),
                 "export" => Export(rest, output, error),
                 "compare" => Compare(rest, output, error),
-                "safe" => Safe(rest, output),
+                "safe" => Safe(rest, output, error),
                 _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, probe, safe, recipe, batches, batch, report, export, compare (see --help)"),
             };
         }
@@ -360,15 +360,22 @@ public static class CommandLine
     }
 
     /// <summary>Drives every output to its safe state and exits: systemd's ExecStopPost, after any stop, crash or kill.</summary>
-    private static int Safe(string[] args, TextWriter output)
+    private static int Safe(string[] args, TextWriter output, TextWriter error)
     {
         var a = Arguments.Parse(args, "safe", [], ["--config"]);
         var (plan, _, _) = LoadPlan("safe", a.Value("--config"));
         using var devices = new Sensors.PiDevices();
         using var buses = new Sensors.Modbus.ModbusBuses(plan, devices);
-        using var actuators = new Actuators.PiActuators(plan, devices, TimeProvider.System, buses);
+        // Best effort: an output that cannot be opened must not keep the others from going safe.
+        using var actuators = new Actuators.PiActuators(plan, devices, TimeProvider.System, buses, bestEffort: true);
         actuators.SetSafe();
         buses.FlushAll();
+        if (actuators.Failures.Count > 0)
+        {
+            foreach (var failure in actuators.Failures) error.WriteLine($"stillcontrol: safe: could not drive {failure}");
+            output.WriteLine("outputs that could be opened are safe; the others rely on their fail-safe wiring (see above)");
+            return 1;
+        }
         output.WriteLine("outputs safe: steam closed, cooling open, receivers closed, horn and beacon on");
         return 0;
     }

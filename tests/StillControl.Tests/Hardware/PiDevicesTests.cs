@@ -29,7 +29,11 @@ public class PiDevicesTests
 
         public I2cDevice OpenI2c(int bus, int address) => throw new MissingDeviceException($"/dev/i2c-{bus} does not exist");
 
-        public PwmChannel OpenPwm(int chip, int channel, int frequency) => Pwms[(chip, channel)] = new FakePwm { Frequency = frequency };
+        /// <summary>PWM chips that are not there (the overlay missing).</summary>
+        public HashSet<int> MissingPwmChips { get; } = [];
+
+        public PwmChannel OpenPwm(int chip, int channel, int frequency) =>
+            MissingPwmChips.Contains(chip) ? throw new MissingDeviceException($"/sys/class/pwm/pwmchip{chip} does not exist") : Pwms[(chip, channel)] = new FakePwm { Frequency = frequency };
 
         public ISerialLine OpenSerial(SerialSettings settings) => throw new MissingDeviceException($"{settings.Port} does not exist");
 
@@ -88,6 +92,26 @@ public class PiDevicesTests
         Assert.Equal(0, cooling.DutyCycle);
         Assert.All(SimulatedWiring.ReceiverPins.Values, pin => Assert.Equal(PinValue.Low, devices.Driver.Level(pin)));
         Assert.Equal(PinValue.High, devices.Driver.Level(SimulatedWiring.HornPin));
+    }
+
+    [Fact]
+    public void An_output_that_cannot_be_opened_is_named_and_does_not_keep_the_others_from_going_safe()
+    {
+        using var devices = new Devices();
+        devices.MissingPwmChips.Add(0);
+        var service = Assert.Throws<HardwareStartException>(() => new PiActuators(Plan([]), devices, TimeProvider.System));
+        Assert.Contains("Hardware:Outputs:Steam: PWM chip 0 channel 0: /sys/class/pwm/pwmchip0 does not exist", service.Message);
+        Assert.Contains("Hardware:Outputs:Cooling", service.Message);
+        // Even the refused start left what it could open safe.
+        Assert.Equal(PinValue.High, devices.Driver.Level(SimulatedWiring.HornPin));
+
+        devices.Driver.SetInput(SimulatedWiring.HornPin, PinValue.Low);
+        devices.Driver.SetInput(SimulatedWiring.ReceiverPins["hearts-1"], PinValue.High);
+        using var safe = new PiActuators(Plan([]), devices, TimeProvider.System, bestEffort: true);
+        Assert.Equal(2, safe.Failures.Count);
+        Assert.Equal(PinValue.High, devices.Driver.Level(SimulatedWiring.HornPin));
+        Assert.Equal(PinValue.High, devices.Driver.Level(SimulatedWiring.BeaconPin));
+        Assert.Equal(PinValue.Low, devices.Driver.Level(SimulatedWiring.ReceiverPins["hearts-1"]));
     }
 
     [Fact]
