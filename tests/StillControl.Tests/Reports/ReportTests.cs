@@ -308,6 +308,38 @@ public class ReportTests(ReviewedBatches batches) : IClassFixture<ReviewedBatche
     }
 
     [Fact]
+    public async Task A_batch_still_running_in_another_process_is_reported_up_to_now()
+    {
+        using var files = new TestFiles();
+        var journal = files.PathOf("running.db");
+        using var still = StillControlProcess.Start(files.Folder, "simulate", "--speed", "100", "--mqtt", "off", "--journal", journal);
+        string? id = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500);
+            if (!File.Exists(journal)) continue;
+            var (exit, output, _) = batches.Cli("batches", "--journal", journal, "--json");
+            if (exit == 0 && JsonDocument.Parse(output).RootElement.EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } first)
+            {
+                id = first.GetProperty("id").GetString();
+                // A few minutes of the batch in the journal.
+                if (Regex.IsMatch(batches.Cli("export", id!, "--journal", journal, "--format", "csv", "--table", "samples").Output, @"(\r\n.*){120}")) break;
+            }
+        }
+        Assert.NotNull(id);
+        Assert.False(still.Process.HasExited, "the batch is still running");
+        var html = files.PathOf("running.html");
+        var (reportExit, _, error) = batches.Cli("report", id!, "--journal", journal, "--out", html);
+        Assert.True(reportExit == 0, error);
+        Assert.Contains($"batch {id} has not ended (unfinished): reporting up to", error);
+        var text = File.ReadAllText(html);
+        Assert.Contains("id=\"unfinished\"", text);
+        Assert.Contains("data-chart=\"temperatures\"", text);
+        Assert.Contains("<td>loading</td>", text);
+    }
+
+    [Fact]
     public void An_unknown_batch_and_an_empty_journal_get_clear_messages()
     {
         var (exit, _, error) = batches.Cli("report", "still-9-20200101-000000", "--journal", batches.Journal);
