@@ -11,7 +11,22 @@ namespace StillControl.Journal;
 public sealed record BatchSummary(string Id, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome, string RecipeName, string Phase);
 
 /// <summary>One journal event row.</summary>
-public sealed record JournalEvent(long Sequence, string? BatchId, DateTimeOffset At, string Kind, string Code, string Phase, string Message, string? Channel);
+public sealed record JournalEvent(long Sequence, string? BatchId, DateTimeOffset At, string Kind, string Code, string Phase, string Message, string? Channel)
+{
+    /// <summary>The columns every event query selects, in the order <see cref="Read"/> expects them.</summary>
+    public const string Columns = "seq, batch_id, t, kind, code, phase, message, channel";
+
+    public static List<JournalEvent> Read(SqliteDataReader reader)
+    {
+        var result = new List<JournalEvent>();
+        while (reader.Read())
+        {
+            result.Add(new JournalEvent(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+                reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
+        }
+        return result;
+    }
+}
 
 /// <summary>
 /// The local, durable store everything is written to first: samples, events, the batch state and the simulator's checkpoint.
@@ -254,18 +269,12 @@ public sealed class BatchJournal : IDisposable
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = batchId is null
-            ? "SELECT seq, batch_id, t, kind, code, phase, message, channel FROM events ORDER BY seq LIMIT $n"
-            : "SELECT seq, batch_id, t, kind, code, phase, message, channel FROM events WHERE batch_id = $b ORDER BY seq LIMIT $n";
+            ? $"SELECT {JournalEvent.Columns} FROM events ORDER BY seq LIMIT $n"
+            : $"SELECT {JournalEvent.Columns} FROM events WHERE batch_id = $b ORDER BY seq LIMIT $n";
         if (batchId is not null) command.Parameters.AddWithValue("$b", batchId);
         command.Parameters.AddWithValue("$n", limit);
         using var reader = command.ExecuteReader();
-        var result = new List<JournalEvent>();
-        while (reader.Read())
-        {
-            result.Add(new JournalEvent(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), FromMs(reader.GetInt64(2)), reader.GetString(3),
-                reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
-        }
-        return result;
+        return JournalEvent.Read(reader);
     }
 
     public long CountSamples(string batchId)

@@ -80,17 +80,11 @@ public sealed class JournalReader : IDisposable
     public List<JournalEvent> EventsAfter(long sequence, int limit)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, batch_id, t, kind, code, phase, message, channel FROM events WHERE seq > $s ORDER BY seq LIMIT $n";
+        command.CommandText = $"SELECT {JournalEvent.Columns} FROM events WHERE seq > $s ORDER BY seq LIMIT $n";
         command.Parameters.AddWithValue("$s", sequence);
         command.Parameters.AddWithValue("$n", limit);
         using var reader = command.ExecuteReader();
-        var result = new List<JournalEvent>();
-        while (reader.Read())
-        {
-            result.Add(new JournalEvent(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
-                reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
-        }
-        return result;
+        return JournalEvent.Read(reader);
     }
 
     /// <summary>Rows not yet delivered: the backlog a forwarder reports while its server is away.</summary>

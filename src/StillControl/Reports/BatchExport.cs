@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using StillControl.History;
+using StillControl.Journal;
 using StillControl.Process;
 
 namespace StillControl.Reports;
@@ -45,19 +46,10 @@ public static class BatchExport
                 }
                 break;
             case "events":
-                Line(output, ["sequence", "time_utc", "seconds_from_start", "kind", "code", "phase", "channel", "message"]);
-                foreach (var e in r.Events)
-                {
-                    Line(output, [e.Sequence.ToString(C), Iso(e.At), Number((e.At - r.StartedAt).TotalSeconds), e.Kind, e.Code, e.Phase, e.Channel ?? "", e.Message]);
-                }
+                Table(output, EventColumns, r.Events, r);
                 break;
             case "fractions":
-                Line(output, ["receiver", "phase", "grade", "volume_litres", "mass_kilograms", "strength_percent_volume", "pure_alcohol_litres", "share_of_alcohol_percent"]);
-                foreach (var f in r.Fractions)
-                {
-                    Line(output, [f.Receiver, f.Phase, f.Grade ?? "", Number(f.VolumeLitres), Number(f.MassKilograms), f.AbvPercent is { } a ? Number(a) : "",
-                        Number(f.PureAlcoholLitres), Number(f.SharePercent)]);
-                }
+                Table(output, FractionColumns, r.Fractions, r);
                 break;
             default:
                 throw new ArgumentException($"table '{table}': one of {string.Join(", ", Tables)}", nameof(table));
@@ -101,36 +93,61 @@ public static class BatchExport
             json.WriteEndObject();
         }
         json.WriteEndArray();
-        json.WriteStartArray("events");
-        foreach (var e in r.Events)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("sequence", e.Sequence);
-            json.WriteString("time", e.At);
-            json.WriteString("kind", e.Kind);
-            json.WriteString("code", e.Code);
-            json.WriteString("phase", e.Phase);
-            if (e.Channel is { } channel) json.WriteString("channel", channel); else json.WriteNull("channel");
-            json.WriteString("message", e.Message);
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
-        json.WriteStartArray("fractions");
-        foreach (var f in r.Fractions)
-        {
-            json.WriteStartObject();
-            json.WriteString("receiver", f.Receiver);
-            json.WriteString("phase", f.Phase);
-            if (f.Grade is { } grade) json.WriteString("grade", grade); else json.WriteNull("grade");
-            json.WriteNumber("volume_litres", f.VolumeLitres);
-            json.WriteNumber("mass_kilograms", f.MassKilograms);
-            if (f.AbvPercent is { } abv) json.WriteNumber("strength_percent_volume", abv); else json.WriteNull("strength_percent_volume");
-            json.WriteNumber("pure_alcohol_litres", f.PureAlcoholLitres);
-            json.WriteNumber("share_of_alcohol_percent", f.SharePercent);
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
+        JsonTable(json, "events", EventColumns, r.Events, r);
+        JsonTable(json, "fractions", FractionColumns, r.Fractions, r);
         json.WriteEndObject();
+    }
+
+    /// <summary>A column of a table: its name (with its unit) and its value, a string, a number or null. CSV and JSON share these.</summary>
+    private sealed record Column<T>(string Name, Func<T, BatchReview, object?> Value);
+
+    private static readonly Column<JournalEvent>[] EventColumns =
+    [
+        new("sequence", (e, _) => (double)e.Sequence), new("time_utc", (e, _) => e.At), new("seconds_from_start", (e, r) => (e.At - r.StartedAt).TotalSeconds),
+        new("kind", (e, _) => e.Kind), new("code", (e, _) => e.Code), new("phase", (e, _) => e.Phase), new("channel", (e, _) => e.Channel), new("message", (e, _) => e.Message),
+    ];
+
+    private static readonly Column<FractionRow>[] FractionColumns =
+    [
+        new("receiver", (f, _) => f.Receiver), new("phase", (f, _) => f.Phase), new("grade", (f, _) => f.Grade), new("volume_litres", (f, _) => f.VolumeLitres),
+        new("mass_kilograms", (f, _) => f.MassKilograms), new("strength_percent_volume", (f, _) => f.AbvPercent), new("pure_alcohol_litres", (f, _) => f.PureAlcoholLitres),
+        new("share_of_alcohol_percent", (f, _) => f.SharePercent),
+    ];
+
+    private static void Table<T>(TextWriter output, Column<T>[] columns, IEnumerable<T> rows, BatchReview r)
+    {
+        Line(output, columns.Select(c => c.Name).ToArray());
+        foreach (var row in rows)
+        {
+            Line(output, columns.Select(c => c.Value(row, r) switch
+            {
+                null => "",
+                double d => Number(d),
+                DateTimeOffset t => Iso(t),
+                var other => other.ToString() ?? "",
+            }).ToArray());
+        }
+    }
+
+    private static void JsonTable<T>(Utf8JsonWriter json, string name, Column<T>[] columns, IEnumerable<T> rows, BatchReview r)
+    {
+        json.WriteStartArray(name);
+        foreach (var row in rows)
+        {
+            json.WriteStartObject();
+            foreach (var column in columns)
+            {
+                switch (column.Value(row, r))
+                {
+                    case null: json.WriteNull(column.Name); break;
+                    case double d: json.WriteNumber(column.Name, d); break;
+                    case DateTimeOffset t: json.WriteString(column.Name, t); break;
+                    case var other: json.WriteString(column.Name, other.ToString()); break;
+                }
+            }
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
     }
 
     private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", C);

@@ -157,16 +157,10 @@ public sealed class JournalQuery : IDisposable
     public List<JournalEvent> Events(string batchId)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, batch_id, t, kind, code, phase, message, channel FROM events WHERE batch_id = $b ORDER BY seq";
+        command.CommandText = $"SELECT {JournalEvent.Columns} FROM events WHERE batch_id = $b ORDER BY seq";
         command.Parameters.AddWithValue("$b", batchId);
         using var reader = command.ExecuteReader();
-        var result = new List<JournalEvent>();
-        while (reader.Read())
-        {
-            result.Add(new JournalEvent(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), FromMs(reader.GetInt64(2)), reader.GetString(3),
-                reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
-        }
-        return result;
+        return JournalEvent.Read(reader);
     }
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
