@@ -23,7 +23,8 @@ public sealed record SimulationResult(
 
 public sealed record ProbeLine(string Channel, string Key, string Status, double? Value, string Unit, string? Fault, string? Detail);
 public sealed record ProbeBus(string Name, string Health);
-public sealed record ProbeReport(int Round, DateTimeOffset At, IReadOnlyList<ProbeLine> Channels, IReadOnlyList<string> UnusedOneWire, IReadOnlyList<ProbeBus> Buses, bool Faulted);
+public sealed record ProbeReport(int Round, DateTimeOffset At, IReadOnlyList<ProbeLine> Channels, IReadOnlyList<string> UnusedOneWire, IReadOnlyList<ProbeBus> Buses,
+    IReadOnlyList<string> NotOpened, bool Faulted);
 
 public static class CommandLine
 {
@@ -335,14 +336,15 @@ public static class CommandLine
                 var good = m.Status == ReadingQuality.Good;
                 faulted |= !good;
                 lines.Add(new ProbeLine(channel.Name(), plan.KeyOf[channel], good ? "ok" : "fault", good ? m.Value : null, channel.Unit(),
-                    good ? null : m.Fault.Name(), bank.Latest.Detail(channel)));
+                    good ? null : m.Status == ReadingQuality.NotConfigured ? "not-opened" : m.Fault.Name(), bank.Latest.Detail(channel)));
             }
             var configuredIds = plan.OneWire.Select(o => o.Id).ToHashSet();
             var unused = Sensors.OneWireSource.Discover().Where(d => !configuredIds.Contains(d.DeviceId)).Select(d => $"{d.BusId}/{d.DeviceId}").ToArray();
             var buses = bank.Sources.Where(src => src.Health is not null).Select(src => new ProbeBus(src.Name, src.Health!)).ToArray();
+            faulted |= bank.Failures.Count > 0;
             if (a.Has("--json"))
             {
-                output.WriteLine(JsonSerializer.Serialize(new ProbeReport(round, now, lines, unused, buses, faulted), JsonLines));
+                output.WriteLine(JsonSerializer.Serialize(new ProbeReport(round, now, lines, unused, buses, bank.Failures, faulted), JsonLines));
                 output.Flush();
                 continue;
             }
@@ -354,6 +356,7 @@ public static class CommandLine
             }
             foreach (var id in unused) output.WriteLine($"  (unused 1-Wire thermometer {id})");
             foreach (var bus in buses) output.WriteLine($"  {bus.Name}: {bus.Health}");
+            foreach (var failure in bank.Failures) output.WriteLine($"  NOT OPENED {failure}");
             output.Flush();
         }
         return faulted ? 3 : 0;

@@ -90,7 +90,8 @@ public sealed class PiSensorBank : ISensorBank, IChannelSource, IDisposable
         {
             Try(() => gpioInputs = Open("Hardware:Inputs (digital and pulse pins)", () => new GpioInputs(devices.Gpio, plan.Digital, plan.Pulses, time)));
         }
-        if (failures.Count > 0)
+        Failures = failures;
+        if (failures.Count > 0 && strict)
         {
             foreach (var source in opened)
             {
@@ -116,6 +117,9 @@ public sealed class PiSensorBank : ISensorBank, IChannelSource, IDisposable
     }
 
     public IReadOnlyList<Channel> ConfiguredChannels { get; }
+
+    /// <summary>Devices that did not open (not strict: <c>probe</c> lists them and reads the rest).</summary>
+    public IReadOnlyList<string> Failures { get; }
 
     public IReadOnlyList<IPolledSource> Sources { get; }
 

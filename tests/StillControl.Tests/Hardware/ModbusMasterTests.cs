@@ -178,6 +178,8 @@ public sealed class ModbusProbeTests : IDisposable
                     ["steam-pressure"] = new Dictionary<string, object> { ["Source"] = "modbus", ["Bus"] = "rs485", ["Unit"] = 2, ["Function"] = 3, ["Address"] = 0, ["Type"] = "int16", ["Scale"] = 0.1 },
                     ["vapour"] = new Dictionary<string, object> { ["Source"] = "modbus", ["Bus"] = "rs485", ["Unit"] = 1, ["Map"] = "pt100-8ch.json", ["Point"] = "ch1", ["Address"] = 10 },
                     ["steam"] = new Dictionary<string, object> { ["Source"] = "modbus", ["Bus"] = "rs485", ["Unit"] = 7, ["Function"] = 3, ["Address"] = 0 },
+                    // This machine has no GPIO: probe names what it could not open and still reads the rest.
+                    ["emergency-stop"] = new Dictionary<string, object> { ["Source"] = "digital", ["Pin"] = 17 },
                 },
                 ["Outputs"] = PiPlanTests.Outputs(),
             },
@@ -192,6 +194,8 @@ public sealed class ModbusProbeTests : IDisposable
         Assert.Equal(78.5, channels["vapour"].GetProperty("value").GetDouble(), 6);
         Assert.Equal("disconnected", channels["steam"].GetProperty("fault").GetString());
         Assert.Contains("unit 7 did not answer", channels["steam"].GetProperty("detail").GetString());
+        Assert.Equal("not-opened", channels["emergency-stop"].GetProperty("fault").GetString());
+        Assert.Contains(round.RootElement.GetProperty("notOpened").EnumerateArray(), e => e.GetString()!.StartsWith("Hardware:Inputs (digital and pulse pins): no /dev/gpiochip", StringComparison.Ordinal));
         var bus = round.RootElement.GetProperty("buses").EnumerateArray().Single();
         Assert.Contains("frames ok 2", bus.GetProperty("health").GetString());
         Assert.Contains("timeouts 2", bus.GetProperty("health").GetString());
