@@ -242,9 +242,10 @@ public sealed class PiActuators : IActuators, IDisposable
             if (bus is not null && plan.Modbus is { } output)
             {
                 if (share == lastShare) return;
-                // Toward safe (steam closing, cooling opening: less energised either way) goes out at once; away from safe is
-                // queued for the bus thread, so the control thread never waits on the line for it.
-                if (lastShare is null || share < lastShare)
+                // Reaching the safe value (de-energised: steam shut, cooling fully open) goes out at once, as a trip needs;
+                // every other move is queued for the bus thread, which sends it between reads, so the control loop does not
+                // wait on the line (a module that stopped answering would cost it a timeout per retry on every trim).
+                if (lastShare is null || share == 0)
                 {
                     bus.WriteNow(output.Unit, output.Address, output.ValueFor(share));
                 }

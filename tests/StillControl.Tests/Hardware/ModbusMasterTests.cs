@@ -221,7 +221,13 @@ public sealed class ModbusOutputTests : IDisposable
         public System.Device.Spi.SpiDevice OpenSpi(int bus, int chipSelect) => throw new MissingDeviceException("no SPI");
         public System.Device.I2c.I2cDevice OpenI2c(int bus, int address) => throw new MissingDeviceException("no I2C");
         public System.Device.Pwm.PwmChannel OpenPwm(int chip, int channel, int frequency) => new FakePwm { Frequency = frequency };
-        public ISerialLine OpenSerial(SerialSettings settings) => new SerialPortLine(settings with { Port = port });
+        public int Opened { get; private set; }
+
+        public ISerialLine OpenSerial(SerialSettings settings)
+        {
+            Opened++;
+            return new SerialPortLine(settings with { Port = port });
+        }
         public void Dispose() => gpio?.Dispose();
     }
 
@@ -279,6 +285,9 @@ public sealed class ModbusOutputTests : IDisposable
         {
             // Safe at start, written at once: 4 mA.
             Assert.Equal(4000, ReadBack(20));
+            // The inputs of the same bus ask for it too: still one handle on the port.
+            buses.Get("rs485").Open();
+            Assert.Equal(1, devices.Opened);
             var decisions = new Decisions();
             decisions.Clear(DateTimeOffset.UtcNow);
             decisions.SteamValvePercent = 35;

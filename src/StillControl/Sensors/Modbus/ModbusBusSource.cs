@@ -53,13 +53,24 @@ public sealed class ModbusBusSource : IPolledSource
     public string? Health => (lineError is null ? "" : $"line error: {lineError}; ") + (OutputFault is null ? "" : $"output write failed: {OutputFault}; ") + Counters;
 
     /// <summary>Opens the line now, so a port that will not open fails at start-up.</summary>
+    /// <summary>
+    /// Opens the line unless it is open: the outputs and the inputs of one bus both ask at start, and a second open would
+    /// leave the first handle on the port behind.
+    /// </summary>
     public void Open()
     {
-        line = open();
-        master = new ModbusMaster(line, settings, responseTimeout, silence, retries, keepFrameGap);
-        master.Health.CopyFrom(Counters);
-        Counters = master.Health;
-        lineError = null;
+        lock (lineGate)
+        {
+            if (master is not null)
+            {
+                return;
+            }
+            line = open();
+            master = new ModbusMaster(line, settings, responseTimeout, silence, retries, keepFrameGap);
+            master.Health.CopyFrom(Counters);
+            Counters = master.Health;
+            lineError = null;
+        }
     }
 
     /// <summary>Wakes the bus thread when an output write is waiting.</summary>
