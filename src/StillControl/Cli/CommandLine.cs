@@ -582,8 +582,9 @@ public static class CommandLine
         var a = Arguments.Parse(args, "batch", ["--json"], ["--journal"]);
         if (a.Positionals.Count != 1) throw new BadInputException("batch: give one batch id (see 'stillcontrol batches')");
         var path = a.Value("--journal") ?? "stillcontrol.db";
-        using var journal = OpenJournal(path, mustExist: true);
-        var loaded = journal.LoadBatch(a.Positionals[0]) ?? throw new BadInputException($"batch: journal {path} has no batch '{a.Positionals[0]}'");
+        // Read-only, like the other review verbs: it never takes the write lock of a service running on this journal.
+        using var journal = OpenQuery(path);
+        var loaded = journal.Load(a.Positionals[0]) ?? throw new BadInputException($"batch: journal {path} has no batch '{a.Positionals[0]}'");
         var recipeName = JsonDocument.Parse(loaded.RecipeJson).RootElement.GetProperty("name").GetString() ?? "";
         var report = BatchReport.From(loaded.State, recipeName);
         if (loaded.Outcome == "unfinished" && report.Outcome == "running") report = report with { Outcome = "unfinished" };

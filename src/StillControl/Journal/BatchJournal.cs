@@ -252,18 +252,6 @@ public sealed class BatchJournal : IDisposable
         return result;
     }
 
-    public (BatchState State, string RecipeJson, string Outcome)? LoadBatch(string id)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT state_json, recipe_json, outcome FROM batches WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read() || reader.IsDBNull(0)) return null;
-        var state = JsonSerializer.Deserialize(reader.GetString(0), JournalJsonContext.Default.BatchState)!;
-        return (state, reader.GetString(1), reader.IsDBNull(2) ? "unfinished" : reader.GetString(2));
-    }
-
     public IReadOnlyList<JournalEvent> Events(string? batchId, int limit = 10_000)
     {
         using var command = connection.CreateCommand();
