@@ -58,8 +58,7 @@ public class PiPlanTests
     [Fact]
     public void The_shipped_reference_configuration_is_a_valid_plan()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "StillControl.sln"))) root = Path.GetDirectoryName(root)!;
+        var root = TestFiles.Repository();
         var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(root, "deploy", "stillcontrol.json")).Build();
         var options = configuration.GetSection("Hardware").Get<HardwareOptions>()!;
         options.RegisterMaps = Path.Combine(root, "firmware-config", "registers");

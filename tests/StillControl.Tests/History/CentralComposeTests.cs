@@ -10,13 +10,6 @@ namespace StillControl.History;
 /// </summary>
 public class CentralComposeTests
 {
-    private static string Repository()
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "StillControl.sln"))) root = Path.GetDirectoryName(root)!;
-        return root;
-    }
-
     private static JsonElement Yaml(string path)
     {
         var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -34,7 +27,7 @@ public class CentralComposeTests
     [Fact]
     public void The_compose_file_mounts_what_exists_and_provisions_the_datasources_the_dashboards_use()
     {
-        var central = Path.Combine(Repository(), "deploy", "central");
+        var central = Path.Combine(TestFiles.Repository(), "deploy", "central");
         var compose = Yaml(Path.Combine(central, "compose.yaml"));
         var services = compose.GetProperty("services");
         foreach (var name in new[] { "mosquitto", "influxdb", "grafana", "victoriametrics" }) Assert.True(services.TryGetProperty(name, out _), name);
@@ -81,6 +74,6 @@ public class CentralComposeTests
         }
         // The stills' secrets and the database passwords come from .env, which is never in the repository.
         Assert.False(File.Exists(Path.Combine(central, ".env")));
-        Assert.Contains(".env", File.ReadAllText(Path.Combine(Repository(), ".gitignore")));
+        Assert.Contains(".env", File.ReadAllText(Path.Combine(TestFiles.Repository(), ".gitignore")));
     }
 }

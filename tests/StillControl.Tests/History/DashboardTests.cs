@@ -16,13 +16,6 @@ public sealed class DashboardTests : IDisposable
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private readonly VictoriaMetrics history = new();
 
-    private static string Repository()
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "StillControl.sln"))) root = Path.GetDirectoryName(root)!;
-        return root;
-    }
-
     private async Task<JsonElement> Get(string path)
     {
         using var document = JsonDocument.Parse(await Http.GetStringAsync(history.Url + path));
@@ -49,7 +42,7 @@ public sealed class DashboardTests : IDisposable
         var kinds = await Values("/api/v1/label/kind/values?start=0");
         Assert.Contains("interlock-trip", kinds);
 
-        var folder = Path.Combine(Repository(), "deploy", "grafana", "dashboards");
+        var folder = Path.Combine(TestFiles.Repository(), "deploy", "grafana", "dashboards");
         var checkedQueries = 0;
         foreach (var file in Directory.GetFiles(Path.Combine(folder, "victoriametrics"), "*.json"))
         {

@@ -81,8 +81,6 @@ public class ReportTests(ReviewedBatches batches) : IClassFixture<ReviewedBatche
         var bytes = File.ReadAllBytes(png);
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
         Assert.True(bytes.Length > 50_000, $"screenshot of {bytes.Length} bytes looks blank");
-        // Kept for a person to look at (CI keeps test output folders only on failure; copy when needed).
-        File.Copy(png, Path.Combine(Path.GetTempPath(), $"stillcontrol-report-{name}.png"), overwrite: true);
     }
 
     [Fact]
