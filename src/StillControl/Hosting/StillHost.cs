@@ -137,7 +137,9 @@ public static class StillHost
         services.AddSystemd();
         if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService())
         {
-            services.AddHostedService<SystemdWatchdog>();
+            services.AddHostedService(sp => new SystemdWatchdog(() => sp.GetRequiredService<ControlCycle>().LastTickMilliseconds,
+                sp.GetRequiredService<ControlOptions>().Period, sp.GetRequiredService<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier>(),
+                sp.GetRequiredService<ILogger<SystemdWatchdog>>()));
         }
 
         services.AddSingleton<IValidateOptions<MqttOptions>, MqttOptionsValidator>();

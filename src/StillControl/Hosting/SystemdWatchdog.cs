@@ -9,21 +9,24 @@ namespace StillControl.Hosting;
 /// systemd kills the service, ExecStopPost drives the outputs safe and Restart= brings it back held with a power-loss alarm.
 /// Does nothing outside systemd or without WatchdogSec.
 /// </summary>
-public sealed partial class SystemdWatchdog(ControlCycle cycle, ControlOptions control, ISystemdNotifier notifier, ILogger<SystemdWatchdog> logger) : BackgroundService
+/// <param name="lastTick">Environment.TickCount64 at the loop's last step (<see cref="ControlCycle.LastTickMilliseconds"/>); 0 before the first.</param>
+/// <param name="interval">The watchdog interval; null: WATCHDOG_USEC from systemd.</param>
+public sealed partial class SystemdWatchdog(Func<long> lastTick, TimeSpan period, ISystemdNotifier notifier, ILogger<SystemdWatchdog> logger, TimeSpan? interval = null)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!notifier.IsEnabled || WatchdogInterval() is not { } interval)
+        if (!notifier.IsEnabled || (interval ?? WatchdogInterval()) is not { } every)
         {
             return;
         }
         // systemd advises feeding at half the interval; a loop counts as alive when it stepped within 4 periods (at least 1 s).
-        var alive = Math.Max(1000, 4 * control.Period.TotalMilliseconds);
-        using var timer = new PeriodicTimer(interval / 2);
+        var alive = Math.Max(1000, 4 * period.TotalMilliseconds);
+        using var timer = new PeriodicTimer(every / 2);
         var starved = false;
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            var last = cycle.LastTickMilliseconds;
+            var last = lastTick();
             if (last != 0 && Environment.TickCount64 - last <= alive)
             {
                 notifier.Notify(new ServiceState("WATCHDOG=1"));
