@@ -30,6 +30,7 @@ public static class TelemetryBench
             var journal = Path.Combine(folder, "day.db");
             var rows = WriteDayOfSamples(journal);
             await DrainAsync(folder, journal, rows);
+            await MqttDrainAsync(folder, journal, rows);
             await LatenessAsync(folder, journal);
             await MqttLatencyAsync(folder);
         }
@@ -155,6 +156,127 @@ public static class TelemetryBench
             double P(double q) => lateness[(int)Math.Min(lateness.Count - 1, q * lateness.Count)];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"control loop lateness, 50 ms period, 600 ticks, {elevatedText}, {(withBacklog ? $"while draining the day's backlog ({forwarder!.Written:N0} points written meanwhile)" : "no backlog")}: p50 {P(0.5):0.00} ms, p99 {P(0.99):0.00} ms, max {lateness[^1]:0.00} ms, ticks missed {Math.Max(0, missed)}"));
+        }
+    }
+
+    /// <summary>
+    /// The day's backlog through MqttLink to Mosquitto, with one row in flight and with several, on bare loopback and through
+    /// a proxy that delays every byte by a fixed time each way (a plant network between the Pi and the central broker).
+    /// </summary>
+    private static async Task MqttDrainAsync(string folder, string journal, long rows)
+    {
+        var port = FreePort();
+        var conf = Path.Combine(folder, "mosquitto-drain.conf");
+        File.WriteAllText(conf, $"user root\npersistence false\nlistener {port} 127.0.0.1\nallow_anonymous true\n");
+        using var broker = System.Diagnostics.Process.Start(new ProcessStartInfo("mosquitto", ["-c", conf]) { RedirectStandardError = true, UseShellExecute = false })!;
+        await Task.Delay(500);
+        try
+        {
+            var scenario = new Scenario();
+            var still = new SimulatedStill(scenario, new FaultSchedule(), seed: 1);
+            using var idle = new BatchJournal(Path.Combine(folder, "idle.db"), TimeProvider.System, TimeSpan.FromSeconds(1));
+            var cycle = new ControlCycle(still, still, DefaultRecipe.Create(), idle, TimeProvider.System, new ControlOptions(), NullLogger<ControlCycle>.Instance);
+            foreach (var oneWayMs in new[] { 0, 5 })
+            {
+                using var proxy = oneWayMs == 0 ? null : new DelayProxy(port, TimeSpan.FromMilliseconds(oneWayMs));
+                foreach (var inFlight in new[] { 1, 16, 64 })
+                {
+                    // Through the slow link, one in flight would take many minutes for the whole day: time the first 5,000 rows.
+                    var target = oneWayMs == 0 ? rows : Math.Min(rows, 5_000);
+                    File.Delete(JournalReader.CursorPath(journal));
+                    var link = new MqttLink(new MqttOptions { Enabled = true, Host = "127.0.0.1", Port = proxy?.Port ?? port, HomeAssistantDiscovery = false, MaxInFlight = inFlight, DrainOnStopSeconds = 0 },
+                        cycle, journal, "plant", $"drain-{inFlight}", NullLogger<MqttLink>.Instance);
+                    await link.StartAsync(CancellationToken.None);
+                    using (var reader = new JournalReader(journal))
+                    {
+                        // Timed from the first acknowledged batch, so the connection and its handshake do not count.
+                        while (reader.LoadCursor(MqttLink.CursorName).Samples == 0) await Task.Delay(5);
+                        var from = reader.LoadCursor(MqttLink.CursorName).Samples;
+                        var watch = Stopwatch.StartNew();
+                        long at;
+                        while ((at = reader.LoadCursor(MqttLink.CursorName).Samples) < target && watch.Elapsed < TimeSpan.FromMinutes(3)) await Task.Delay(20);
+                        watch.Stop();
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"backlog drain through MqttLink to Mosquitto, {(oneWayMs == 0 ? "bare loopback" : $"{oneWayMs} ms each way")}, {inFlight} in flight: {(at - from) / watch.Elapsed.TotalSeconds:N0} rows/s ({at - from:N0} rows in {watch.Elapsed.TotalSeconds:0.00} s)"));
+                    }
+                    await link.StopAsync(CancellationToken.None);
+                    link.Dispose();
+                }
+            }
+            File.Delete(JournalReader.CursorPath(journal));
+        }
+        finally
+        {
+            broker.Kill();
+        }
+    }
+
+    /// <summary>A TCP relay on loopback that hands every chunk on only after a fixed delay, in order, in both directions.</summary>
+    private sealed class DelayProxy : IDisposable
+    {
+        private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource stop = new();
+        public int Port { get; }
+
+        public DelayProxy(int targetPort, TimeSpan delay)
+        {
+            listener.Start();
+            Port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            _ = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    TcpClient inner;
+                    try { inner = await listener.AcceptTcpClientAsync(stop.Token); } catch (Exception) { return; }
+                    var outer = new TcpClient();
+                    await outer.ConnectAsync(IPAddress.Loopback, targetPort);
+                    inner.NoDelay = outer.NoDelay = true;
+                    _ = Pump(inner.GetStream(), outer.GetStream(), delay, stop.Token);
+                    _ = Pump(outer.GetStream(), inner.GetStream(), delay, stop.Token);
+                }
+            });
+        }
+
+        private static async Task Pump(NetworkStream from, NetworkStream to, TimeSpan delay, CancellationToken token)
+        {
+            var queue = System.Threading.Channels.Channel.CreateUnbounded<(long Due, byte[] Bytes)>();
+            var writer = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var (due, bytes) in queue.Reader.ReadAllAsync(token))
+                    {
+                        var wait = TimeProvider.System.GetElapsedTime(TimeProvider.System.GetTimestamp(), due);
+                        if (wait > TimeSpan.Zero) await Task.Delay(wait, token);
+                        await to.WriteAsync(bytes, token);
+                    }
+                }
+                catch (Exception)
+                {
+                }
+                to.Close();
+            }, token);
+            var buffer = new byte[65536];
+            try
+            {
+                int n;
+                while ((n = await from.ReadAsync(buffer, token)) > 0)
+                {
+                    var due = TimeProvider.System.GetTimestamp() + (long)(delay.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+                    queue.Writer.TryWrite((due, buffer.AsSpan(0, n).ToArray()));
+                }
+            }
+            catch (Exception)
+            {
+            }
+            queue.Writer.TryComplete();
+            await writer;
+        }
+
+        public void Dispose()
+        {
+            stop.Cancel();
+            listener.Stop();
         }
     }
 

@@ -34,6 +34,11 @@ public sealed class MqttOptions
     public int ReconnectMaximumSeconds { get; set; } = 30;
     /// <summary>How long a clean stop waits for the journal's backlog to reach the broker.</summary>
     public int DrainOnStopSeconds { get; set; } = 10;
+    /// <summary>
+    /// Journal rows published (QoS 1) before the oldest one's acknowledgement must be back. 1 is one round trip per row;
+    /// keep it at or below the broker's receive maximum (Mosquitto's max_inflight_messages, 20 by default).
+    /// </summary>
+    public int MaxInFlight { get; set; } = 16;
     /// <summary>Publish Home Assistant discovery configs (retained, under homeassistant/).</summary>
     public bool HomeAssistantDiscovery { get; set; } = true;
 
@@ -66,6 +71,7 @@ public sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
         if ((options.CaFile is not null || options.ClientCertificateFile is not null) && !options.Tls) failures.Add("Mqtt:Tls = false: set it to true to use Mqtt:CaFile or a client certificate");
         if (options.MaximumCommandBytes is < 64 or > 65536) failures.Add($"Mqtt:MaximumCommandBytes = {options.MaximumCommandBytes}: 64 to 65536");
         if (options.StatePeriodSeconds is < 1 or > 3600) failures.Add($"Mqtt:StatePeriodSeconds = {options.StatePeriodSeconds}: 1 to 3600");
+        if (options.MaxInFlight is < 1 or > 1000) failures.Add($"Mqtt:MaxInFlight = {options.MaxInFlight}: 1 to 1000 (at most the broker's receive maximum)");
         if (string.IsNullOrWhiteSpace(options.TopicRoot) || options.TopicRoot.IndexOfAny(['+', '#']) >= 0) failures.Add($"Mqtt:TopicRoot = \"{options.TopicRoot}\": a topic without wildcards");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -103,7 +103,32 @@ public sealed class Mosquitto : IDisposable
     }
 
     /// <summary>An independent subscriber (mosquitto_sub) printing "topic payload" lines, with the retained flag, until disposed.</summary>
-    public Subscriber Subscribe(string topic, int port, params string[] extra) => new(topic, port, extra);
+    /// <remarks>
+    /// Returns only once the broker has the subscription: the watcher also subscribes to a topic of its own under
+    /// <see cref="ReadyPrefix"/> and a ping is published there until it comes back. A fixed sleep was not enough on a
+    /// loaded CI machine, where a max-speed simulated batch finished before mosquitto_sub had subscribed.
+    /// </remarks>
+    public Subscriber Subscribe(string topic, int port, params string[] extra)
+    {
+        var subscriber = new Subscriber(topic, port, extra);
+        var credentials = port == AnonymousPort ? Array.Empty<string>() : ["-u", StillUser, "-P", StillPassword];
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            Publish(port, subscriber.ReadyTopic, "ready", credentials);
+            var wait = DateTime.UtcNow + TimeSpan.FromMilliseconds(500);
+            while (DateTime.UtcNow < wait)
+            {
+                if (subscriber.IsReady) return subscriber;
+                Thread.Sleep(20);
+            }
+        }
+        subscriber.Dispose();
+        throw new InvalidOperationException($"mosquitto_sub on port {port} did not receive its own ready ping within 15 s");
+    }
+
+    /// <summary>Topics the test watchers use to learn that their subscription is in place; never in <see cref="Subscriber.Messages"/>.</summary>
+    public const string ReadyPrefix = "stillcontrol/test-ready/";
 
     public static string Publish(int port, string topic, string payload, params string[] extra)
     {
@@ -131,17 +156,32 @@ public sealed class Mosquitto : IDisposable
     {
         private readonly System.Diagnostics.Process process;
         private readonly StringBuilder lines = new();
+        private volatile bool ready;
 
         public Subscriber(string topic, int port, string[] extra)
         {
-            var args = new List<string> { "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", topic, "-q", "1", "-v", "-F", "%t %r %p", "-i", "watcher-" + Guid.NewGuid().ToString("N")[..10] };
+            var id = Guid.NewGuid().ToString("N")[..10];
+            ReadyTopic = ReadyPrefix + id;
+            var args = new List<string> { "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", topic, "-t", ReadyTopic, "-q", "1", "-v", "-F", "%t %r %p", "-i", "watcher-" + id };
             args.AddRange(extra);
             process = System.Diagnostics.Process.Start(new ProcessStartInfo("mosquitto_sub", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.AppendLine(e.Data); };
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null) return;
+                if (e.Data.StartsWith(ReadyPrefix, StringComparison.Ordinal))
+                {
+                    if (e.Data.StartsWith(ReadyTopic + " ", StringComparison.Ordinal)) ready = true;
+                    return;
+                }
+                lock (lines) lines.AppendLine(e.Data);
+            };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            Thread.Sleep(300);
         }
+
+        public string ReadyTopic { get; }
+
+        public bool IsReady => ready;
 
         /// <summary>Received messages as (topic, retained, payload).</summary>
         public List<(string Topic, bool Retained, string Payload)> Messages
