@@ -43,8 +43,32 @@ public sealed class ModbusLine : IDisposable
     {
         slave = Python("modbus_slave.py", SlavePort, $"{Baud}", $"{units}");
         WaitFor(slave, "slave ready");
-        // pymodbus opens the port after it says ready.
-        Thread.Sleep(700);
+        // pymodbus opens its port only after it says ready: ask unit 1 for a register until it answers (a fixed sleep was a
+        // race on a loaded machine). The request is written out by hand so the check does not lean on the master under test.
+        byte[] request = [0x01, 0x03, 0x00, 0x00, 0x00, 0x01, 0x84, 0x0A];
+        using var port = new System.IO.Ports.SerialPort(MasterPort, Baud) { ReadTimeout = 300 };
+        port.Open();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            port.DiscardInBuffer();
+            port.Write(request, 0, request.Length);
+            var reply = new byte[7];
+            var got = 0;
+            try
+            {
+                while (got < reply.Length) got += port.Read(reply, got, reply.Length - got);
+            }
+            catch (TimeoutException)
+            {
+            }
+            if (got == reply.Length && reply[0] == 0x01 && reply[1] == 0x03 && reply[2] == 0x02) break;
+            Thread.Sleep(100);
+        }
+        if (DateTime.UtcNow >= deadline) throw new InvalidOperationException($"the pymodbus slave on {SlavePort} never answered unit 1");
+        // Let the line fall quiet so the test's first frame starts clean.
+        Thread.Sleep(50);
+        port.DiscardInBuffer();
     }
 
     public void StopSlave()
