@@ -16,6 +16,8 @@ public enum AlarmCode
     LoadingOverdue,
     /// <summary>The lid switch reads open (or unreadable) while steam would reach a sealed still.</summary>
     LidOpen,
+    /// <summary>An output (a valve on a bus module, say) did not take the value it was sent: the still is not under control.</summary>
+    OutputFault,
     /// <summary>Sensor faults occupy one slot per channel from here on.</summary>
     SensorFault,
 }
@@ -33,7 +35,7 @@ public static class Alarms
         string[] fixedCodes =
         [
             "emergency-stop", "cooling-water-loss", "steam-overpressure", "cooling-water-outlet-trip", "distillate-overtemperature",
-            "cooling-over-maximum", "cooling-water-outlet-high", "power-loss", "no-first-distillate", "loading-overdue", "lid-open",
+            "cooling-over-maximum", "cooling-water-outlet-high", "power-loss", "no-first-distillate", "loading-overdue", "lid-open", "output-fault",
         ];
         fixedCodes.CopyTo(result, 0);
         foreach (var channel in Channels.All)

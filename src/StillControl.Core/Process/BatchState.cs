@@ -100,6 +100,8 @@ public sealed class BatchState
     [JsonIgnore] public AlarmSlot[] AlarmSlots { get; } = CreateSlots();
     /// <summary>An interlock condition held at the last step.</summary>
     [JsonIgnore] public bool SteamInhibited { get; set; }
+    /// <summary>The outputs' last report of an output that did not take its value (<see cref="ReadingSnapshot.OutputFault"/>).</summary>
+    [JsonIgnore] public string? OutputFault { get; set; }
 
     public SignalMemory Signal(Channel channel) => Signals[(int)channel];
 

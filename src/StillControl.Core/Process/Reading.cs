@@ -69,5 +69,15 @@ public sealed class ReadingSnapshot
         set => readings[(int)channel] = value;
     }
 
-    public void CopyFrom(ReadingSnapshot other) => other.readings.CopyTo(readings, 0);
+    /// <summary>
+    /// The outputs' own report: an output that did not take its last value (a bus module that stopped answering), in words
+    /// naming it; null while every output answers. Read with the sensors, so it reaches the controller one step later.
+    /// </summary>
+    public string? OutputFault { get; set; }
+
+    public void CopyFrom(ReadingSnapshot other)
+    {
+        other.readings.CopyTo(readings, 0);
+        OutputFault = other.OutputFault;
+    }
 }

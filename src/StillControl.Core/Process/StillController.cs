@@ -30,6 +30,7 @@ public static class StillController
         state.LastStepAt = now;
 
         SignalCheck.Update(readings, state.Signals, recipe, now);
+        state.OutputFault = readings.OutputFault;
         EstimateStrength(state, recipe, dt);
 
         var inhibit = Interlocks(state, recipe, now, decisions);
@@ -334,6 +335,15 @@ public static class StillController
             Raise(state, Alarms.Slot(AlarmCode.LidOpen), true, lid.IsGood ? $"still lid open in {phase.Name()}" : $"lid switch unreadable ({lid.Fault.Name()}) in {phase.Name()}", now, d);
         }
         inhibit |= Note(lidOpen, AlarmCode.LidOpen, running, ref tripSlot);
+
+        // An output that does not take its value leaves steam or cooling where nobody decided: stop the batch, close what can be
+        // closed, and tell the distiller which output.
+        var outputFault = state.OutputFault is not null;
+        if (Condition(state, AlarmCode.OutputFault, outputFault, now, d))
+        {
+            Raise(state, Alarms.Slot(AlarmCode.OutputFault), true, $"output not driven: {state.OutputFault}", now, d);
+        }
+        inhibit |= Note(outputFault, AlarmCode.OutputFault, running, ref tripSlot);
 
         var flow = state.Signal(Channel.CoolingFlow);
         var flowLost = !flow.IsGood || flow.Value < limits.CoolingFlowMinimumLitresPerMinute;
@@ -834,6 +844,7 @@ public static class StillController
         var limits = recipe.Interlocks;
         var estop = state.Signal(Channel.EmergencyStop);
         if (estop.IsConfigured && (!estop.IsGood || estop.Value >= 0.5)) parts.Add("emergency stop pressed or unreadable");
+        if (state.OutputFault is { } output) parts.Add($"output not driven: {output}");
         var lid = state.Signal(Channel.LidClosed);
         if (phase >= Phase.Sealed && phase.IsActive() && lid.IsConfigured && (!lid.IsGood || lid.Value < 0.5)) parts.Add("still lid open or its switch unreadable");
         var flow = state.Signal(Channel.CoolingFlow);

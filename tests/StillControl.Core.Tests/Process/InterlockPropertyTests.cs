@@ -9,14 +9,14 @@ namespace StillControl.Process;
 /// </summary>
 public class InterlockPropertyTests
 {
-    private enum Trouble { None, CoolingFlowLow, CoolingFlowFaulted, Overpressure, EmergencyStop, EmergencyStopFaulted, CoolingOutHot, DistillateHot, VapourFaulted, PressureFaulted, PowerOnValue, Spike, LidOpen, LidFaulted }
+    private enum Trouble { None, CoolingFlowLow, CoolingFlowFaulted, Overpressure, EmergencyStop, EmergencyStopFaulted, CoolingOutHot, DistillateHot, VapourFaulted, PressureFaulted, PowerOnValue, Spike, LidOpen, LidFaulted, OutputFault }
 
     private sealed record Action(CommandKind? Command, Trouble Trouble, int Steps);
 
     private static readonly Gen<Action> GenAction =
         Gen.Select(
             Gen.Int[0, 10].Select(i => i < 7 ? (CommandKind?)(CommandKind)i : null),
-            Gen.Int[0, 28].Select(i => i < 14 ? (Trouble)i : Trouble.None),
+            Gen.Int[0, 30].Select(i => i < 15 ? (Trouble)i : Trouble.None),
             Gen.Int[1, 40],
             (command, trouble, steps) => new Action(command, trouble, steps));
 
@@ -72,6 +72,7 @@ public class InterlockPropertyTests
         var r = h.Readings;
         var limits = recipe.Interlocks;
         bool Bad(Channel c) => !r[c].IsGood;
+        if (r.OutputFault is not null) return true;
         if (r[Channel.EmergencyStop].Quality != ReadingQuality.NotConfigured && (Bad(Channel.EmergencyStop) || r[Channel.EmergencyStop].Value >= 0.5)) return true;
         if (Bad(Channel.CoolingFlow) || r[Channel.CoolingFlow].Value < limits.CoolingFlowMinimumLitresPerMinute) return true;
         if (r[Channel.SteamPressure].IsGood && r[Channel.SteamPressure].Value > limits.SteamPressureTripKilopascals) return true;
@@ -99,6 +100,7 @@ public class InterlockPropertyTests
         h.Values[Channel.Distillate] = 28;
         h.Values[Channel.Vapour] = 84;
         h.Values[Channel.LidClosed] = 1;
+        h.Readings.OutputFault = null;
         switch (trouble)
         {
             case Trouble.CoolingFlowLow: h.Values[Channel.CoolingFlow] = 2; break;
@@ -114,6 +116,7 @@ public class InterlockPropertyTests
             case Trouble.Spike: h.Jump(Channel.Distillate, 68); break;
             case Trouble.LidOpen: h.Values[Channel.LidClosed] = 0; break;
             case Trouble.LidFaulted: h.Values[Channel.LidClosed] = null; break;
+            case Trouble.OutputFault: h.Readings.OutputFault = "steam valve: no reply"; break;
         }
     }
 }

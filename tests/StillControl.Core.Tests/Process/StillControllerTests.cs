@@ -231,6 +231,36 @@ public class StillControllerTests
     }
 
     [Fact]
+    public void An_output_that_does_not_take_its_value_trips_the_batch_and_names_the_output()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        Assert.True(h.Decisions.SteamValvePercent > 0);
+
+        h.Readings.OutputFault = "steam valve (Hardware:Outputs:Steam, unit 5 register 0): no reply";
+        h.Step();
+        Assert.True(h.State.Held);
+        Assert.Equal("output-fault", h.State.HoldCause);
+        Assert.Equal(0, h.Decisions.SteamValvePercent);
+        Assert.Equal(100, h.Decisions.CoolingValvePercent);
+        Assert.True(h.Decisions.Horn);
+        Assert.Contains(h.Events, e => e.Kind == EventKind.InterlockTrip && e.Code == "output-fault" && e.Message.Contains("Hardware:Outputs:Steam"));
+        Assert.True(h.Command(CommandKind.Ack).Accepted);
+        var refused = h.Command(CommandKind.Resume);
+        Assert.False(refused.Accepted);
+        Assert.Contains("output not driven", refused.Reason);
+
+        // The module answers again: the alarm clears, but steam waits for the distiller to resume.
+        h.Readings.OutputFault = null;
+        h.Step(2);
+        Assert.True(h.State.Held);
+        Assert.Equal(0, h.Decisions.SteamValvePercent);
+        Assert.True(h.Command(CommandKind.Resume).Accepted);
+        h.StepSeconds(5);
+        Assert.True(h.Decisions.SteamValvePercent > 0);
+    }
+
+    [Fact]
     public void A_fault_on_a_reading_the_phase_needs_trips_and_one_it_does_not_need_only_warns()
     {
         var h = new ControllerHarness();
