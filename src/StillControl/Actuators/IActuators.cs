@@ -11,6 +11,12 @@ public interface IActuators
     void SetSafe();
 
     OutputState Outputs { get; }
+
+    /// <summary>
+    /// An output that did not take its last value (a bus module that stopped answering), in words naming it; null while every
+    /// output answers. The control cycle hands it to the controller, which trips the batch (<c>output-fault</c>).
+    /// </summary>
+    string? Fault { get; }
 }
 
 public readonly record struct OutputState(double SteamValvePercent, double CoolingValvePercent, string? Receiver, bool Horn, bool Beacon)

@@ -97,6 +97,16 @@ public sealed class PiActuators : IActuators, IDisposable
         }
     }
 
+    /// <summary>Valves on a bus module whose last write was not acknowledged, each named with its key, unit and register.</summary>
+    public string? Fault
+    {
+        get
+        {
+            var faults = new[] { steam?.Fault, cooling?.Fault }.OfType<string>().ToList();
+            return faults.Count == 0 ? null : string.Join("; ", faults);
+        }
+    }
+
     public void Apply(Decisions decisions) =>
         Drive(new OutputState(decisions.SteamValvePercent, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon));
 
@@ -231,6 +241,10 @@ public sealed class PiActuators : IActuators, IDisposable
                 relay = new Relay(gpio!, new RelayPlan(plan.Name, plan.Key, plan.Pin, plan.ActiveLow));
             }
         }
+
+        public string? Fault => bus is not null && plan.Modbus is { } output && bus.WriteFault(output.Unit, output.Address) is { } fault
+            ? $"{plan.Name} valve ({plan.Key}, unit {output.Unit} register {output.Address}): {fault}"
+            : null;
 
         /// <summary>Energised share for an opening in percent: a normally open valve closes when energised.</summary>
         private double Energised(double openingPercent) =>

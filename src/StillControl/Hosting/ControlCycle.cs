@@ -117,6 +117,7 @@ public sealed partial class ControlCycle
         Volatile.Write(ref lastTickMilliseconds, Environment.TickCount64);
         var now = time.GetUtcNow();
         sensors.Read(Readings, now);
+        Readings.OutputFault = actuators.Fault;
 
         Decisions.Clear(now);
         while (commands.TryDequeue(out var item))

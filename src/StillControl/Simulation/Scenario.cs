@@ -16,9 +16,11 @@ public static class FaultKinds
     public const string SensorSpike = "sensor-spike";
     public const string SensorPowerOnReading = "sensor-power-on-reading";
     public const string EmergencyStop = "emergency-stop";
+    /// <summary>The steam valve's driver stops answering: the valve stays where it was and the outputs report it.</summary>
+    public const string SteamValveUnresponsive = "steam-valve-unresponsive";
 
     public static readonly string[] All =
-        [CoolingWaterLoss, CoolingWaterHot, SteamPressureSurge, SensorDisconnect, SensorStuck, SensorSpike, SensorPowerOnReading, EmergencyStop];
+        [CoolingWaterLoss, CoolingWaterHot, SteamPressureSurge, SensorDisconnect, SensorStuck, SensorSpike, SensorPowerOnReading, EmergencyStop, SteamValveUnresponsive];
 
     public static bool NeedsChannel(string kind) => kind.StartsWith("sensor-", StringComparison.Ordinal);
 }

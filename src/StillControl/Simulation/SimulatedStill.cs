@@ -66,8 +66,27 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
 
     public OutputState Outputs { get; private set; } = OutputState.Safe;
 
-    public void Apply(Decisions decisions) =>
-        Outputs = new OutputState(decisions.SteamValvePercent, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon);
+    public void Apply(Decisions decisions)
+    {
+        var steam = decisions.SteamValvePercent;
+        // A steam valve whose driver stopped answering stays at its last opening, whatever the controller now asks.
+        if (lastAdvance is { } at && FaultActive(FaultKinds.SteamValveUnresponsive, null, at) is not null)
+        {
+            stuckSteamPercent ??= Outputs.SteamValvePercent;
+            steam = stuckSteamPercent.Value;
+        }
+        else
+        {
+            stuckSteamPercent = null;
+        }
+        Outputs = new OutputState(steam, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon);
+    }
+
+    private double? stuckSteamPercent;
+
+    public string? Fault => stuckSteamPercent is { } stuck
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"steam valve not answering (simulated driver), left at {stuck:0.#} %")
+        : null;
 
     public void SetSafe() => Outputs = OutputState.Safe;
 

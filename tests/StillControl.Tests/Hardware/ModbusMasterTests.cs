@@ -255,8 +255,7 @@ public sealed class ModbusOutputTests : IDisposable
         Assert.Equal(1234, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes));
     }
 
-    [Fact]
-    public void A_steam_valve_on_an_analog_output_module_opens_through_the_bus_and_closes_at_once()
+    private static PiPlan SteamOnModule()
     {
         var configuration = new Dictionary<string, string?>
         {
@@ -278,7 +277,14 @@ public sealed class ModbusOutputTests : IDisposable
         var options = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(configuration).Build().GetSection("Hardware").Get<Hosting.HardwareOptions>()!;
         var (plan, errors) = PiPlan.Resolve(options, Recipes.DefaultRecipe.Create(), null);
         Assert.True(plan is not null, string.Join("; ", errors));
+        return plan;
+    }
 
+
+    [Fact]
+    public void A_steam_valve_on_an_analog_output_module_opens_through_the_bus_and_closes_at_once()
+    {
+        var plan = SteamOnModule();
         using var devices = new Devices(line.MasterPort);
         using var buses = new ModbusBuses(plan, devices);
         using (var actuators = new Actuators.PiActuators(plan, devices, TimeProvider.System, buses))
@@ -306,6 +312,42 @@ public sealed class ModbusOutputTests : IDisposable
             Assert.Equal(12000, ReadBack(20));
         }
         // Disposing the outputs leaves them safe.
+        Assert.Equal(4000, ReadBack(20));
+    }
+
+    [Fact]
+    public void A_module_that_stops_answering_is_reported_by_name_and_its_last_value_goes_out_when_it_answers_again()
+    {
+        var plan = SteamOnModule();
+        using var devices = new Devices(line.MasterPort);
+        using var buses = new ModbusBuses(plan, devices);
+        using var actuators = new Actuators.PiActuators(plan, devices, TimeProvider.System, buses);
+        var bus = buses.Get("rs485");
+        Assert.Null(actuators.Fault);
+        var decisions = new Decisions();
+        decisions.Clear(DateTimeOffset.UtcNow);
+        decisions.SteamValvePercent = 35;
+        decisions.CoolingValvePercent = 100;
+        actuators.Apply(decisions);
+        bus.FlushWrites();
+        Assert.Null(actuators.Fault);
+        Assert.Equal(9600, ReadBack(20));
+
+        line.StopSlave();
+        decisions.SteamValvePercent = 50;
+        actuators.Apply(decisions);
+        bus.FlushWrites();
+        Assert.StartsWith("steam valve (Hardware:Outputs:Steam, unit 1 register 20): ", actuators.Fault);
+        Assert.Contains("did not answer", actuators.Fault);
+        // The trip's close is written at once and fails too; it stays the value to send.
+        decisions.SteamValvePercent = 0;
+        actuators.Apply(decisions);
+        Assert.NotNull(actuators.Fault);
+
+        line.StartSlave();
+        // The bus thread's next cycle sends it again: the module takes the close, and the fault clears.
+        bus.Poll(new LatestReadings(), TimeProvider.System);
+        Assert.Null(actuators.Fault);
         Assert.Equal(4000, ReadBack(20));
     }
 

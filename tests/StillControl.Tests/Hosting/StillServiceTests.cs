@@ -29,6 +29,7 @@ public class StillServiceTests
         public OutputState Outputs => inner.Outputs;
         public void Apply(Decisions decisions) { inner.Apply(decisions); History.Add(inner.Outputs); }
         public void SetSafe() { inner.SetSafe(); History.Add(inner.Outputs); }
+        public string? Fault => inner.Fault;
     }
 
     private sealed class FailingSensors(ISensorBank inner, int failAfter) : ISensorBank

@@ -122,6 +122,29 @@ public class FaultReactionTests
     }
 
     [Fact]
+    public async Task A_steam_valve_that_stops_answering_trips_within_two_periods_names_the_valve_and_the_batch_resumes_after()
+    {
+        using var run = await Simulate.RunAsync("""
+            { "faults": [ { "kind": "steam-valve-unresponsive", "phase": "hearts", "afterSeconds": 120, "forSeconds": 60 } ],
+              "operator": [ { "command": "resume", "phase": "hearts", "afterSeconds": 400 } ] }
+            """);
+        var alarm = run.Alarm("output-fault");
+        Assert.Equal("trip", alarm.GetProperty("severity").GetString());
+        Assert.Contains("steam valve not answering", alarm.GetProperty("detail").GetString());
+        // The outputs report the failed write after the step that made it: seen at the next step, two periods at most.
+        var hearts = run.Phase("hearts").GetProperty("start").GetDouble();
+        Assert.InRange(alarm.GetProperty("raisedAt").GetDouble() - hearts, 120 - 0.01, 120 + 2 * PeriodMs / 1000);
+        Assert.True(alarm.GetProperty("clearedAt").GetDouble() - alarm.GetProperty("raisedAt").GetDouble() >= 59);
+        var at = alarm.GetProperty("raisedAt").GetDouble();
+        foreach (var sample in run.Samples().Where(s => s.Seconds > at + 0.3 && s.Held))
+        {
+            Assert.Equal(0, sample.Steam);
+        }
+        Assert.Contains(run.Result.GetProperty("operatorActions").EnumerateArray(), a => a.GetProperty("command").GetString() == "resume" && a.GetProperty("accepted").GetBoolean());
+        Assert.Equal("completed", run.Outcome);
+    }
+
+    [Fact]
     public async Task A_fault_on_a_reading_no_phase_needs_only_warns_and_the_batch_completes()
     {
         using var run = await Simulate.RunAsync("""{ "faults": [ { "kind": "sensor-disconnect", "channel": "steam", "atSeconds": 300, "forSeconds": 600 } ] }""");

@@ -83,17 +83,30 @@ public sealed class ModbusBusSource : IPolledSource
     /// <summary>The last output write that failed, in words; null once writes succeed again.</summary>
     public string? OutputFault { get; private set; }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(byte Unit, ushort Address), string> writeFaults = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(byte Unit, ushort Address), ushort> retryWrites = new();
+
+    /// <summary>Why the last write to this register failed; null once one succeeds.</summary>
+    public string? WriteFault(byte unit, ushort address) => writeFaults.TryGetValue((unit, address), out var fault) ? fault : null;
+
     /// <summary>Queues a register write for the bus thread (only the newest value per register is sent); never blocks the caller.</summary>
     public void Enqueue(byte unit, ushort address, ushort value)
     {
+        retryWrites.TryRemove((unit, address), out _);
         pendingWrites[(unit, address)] = value;
         wake.Set();
     }
 
-    /// <summary>Writes now, on the caller's thread, between the bus thread's transactions (the safe state must not wait in a queue).</summary>
+    /// <summary>
+    /// Writes now, on the caller's thread, between the bus thread's transactions (the safe state must not wait in a queue).
+    /// A write that fails is tried again at the start of every poll cycle (not between reads, where a dead module's timeouts
+    /// would starve the inputs) until the module answers or a newer value replaces it; meanwhile <see cref="WriteFault"/> says why.
+    /// </summary>
     public ModbusReply WriteNow(byte unit, ushort address, ushort value)
     {
         pendingWrites.TryRemove((unit, address), out _);
+        retryWrites.TryRemove((unit, address), out _);
+        ModbusReply reply;
         lock (lineGate)
         {
             try
@@ -102,17 +115,26 @@ public sealed class ModbusBusSource : IPolledSource
                 {
                     Open();
                 }
-                var reply = master!.WriteRegister(unit, address, value);
+                reply = master!.WriteRegister(unit, address, value);
                 OutputFault = reply.IsOk ? null : $"unit {unit} register {address}: {reply.Detail}";
-                return reply;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
             {
                 OutputFault = $"{settings.Port}: {e.Message}";
                 DropLine(e.Message);
-                return new ModbusReply(ModbusOutcome.Timeout, 0, OutputFault);
+                reply = new ModbusReply(ModbusOutcome.Timeout, 0, OutputFault);
             }
         }
+        if (reply.IsOk)
+        {
+            writeFaults.TryRemove((unit, address), out _);
+        }
+        else
+        {
+            writeFaults[(unit, address)] = reply.Detail;
+            retryWrites[(unit, address)] = value;
+        }
+        return reply;
     }
 
     /// <summary>Sends the queued writes (also called by <c>safe</c>, where no bus thread runs).</summary>
@@ -138,6 +160,11 @@ public sealed class ModbusBusSource : IPolledSource
     public void Poll(LatestReadings into, TimeProvider time)
     {
         var now = time.GetUtcNow();
+        foreach (var key in retryWrites.Keys)
+        {
+            // A newer value queued since the failure goes instead of the old one.
+            if (retryWrites.TryRemove(key, out var value)) pendingWrites.TryAdd(key, value);
+        }
         FlushWrites();
         try
         {
