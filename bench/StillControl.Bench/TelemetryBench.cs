@@ -165,11 +165,8 @@ public static class TelemetryBench
     /// </summary>
     private static async Task MqttDrainAsync(string folder, string journal, long rows)
     {
-        var port = FreePort();
-        var conf = Path.Combine(folder, "mosquitto-drain.conf");
-        File.WriteAllText(conf, $"user root\npersistence false\nlistener {port} 127.0.0.1\nallow_anonymous true\n");
-        using var broker = System.Diagnostics.Process.Start(new ProcessStartInfo("mosquitto", ["-c", conf]) { RedirectStandardError = true, UseShellExecute = false })!;
-        await Task.Delay(500);
+        var (broker, port) = await StartMosquittoAsync(folder, "drain");
+        using var _ = broker;
         try
         {
             var scenario = new Scenario();
@@ -282,11 +279,8 @@ public static class TelemetryBench
 
     private static async Task MqttLatencyAsync(string folder)
     {
-        var port = FreePort();
-        var conf = Path.Combine(folder, "mosquitto.conf");
-        File.WriteAllText(conf, $"user root\npersistence false\nlistener {port} 127.0.0.1\nallow_anonymous true\n");
-        using var broker = System.Diagnostics.Process.Start(new ProcessStartInfo("mosquitto", ["-c", conf]) { RedirectStandardError = true, UseShellExecute = false })!;
-        await Task.Delay(500);
+        var (broker, port) = await StartMosquittoAsync(folder, "latency");
+        using var _ = broker;
         try
         {
             var path = Path.Combine(folder, "mqtt.db");
@@ -328,6 +322,17 @@ public static class TelemetryBench
         {
             broker.Kill();
         }
+    }
+
+    /// <summary>A Mosquitto of its own on a free loopback port, anonymous, without persistence.</summary>
+    private static async Task<(System.Diagnostics.Process Broker, int Port)> StartMosquittoAsync(string folder, string name)
+    {
+        var port = FreePort();
+        var conf = Path.Combine(folder, $"mosquitto-{name}.conf");
+        File.WriteAllText(conf, $"user root\npersistence false\nlistener {port} 127.0.0.1\nallow_anonymous true\n");
+        var broker = System.Diagnostics.Process.Start(new ProcessStartInfo("mosquitto", ["-c", conf]) { RedirectStandardError = true, UseShellExecute = false })!;
+        await Task.Delay(500);
+        return (broker, port);
     }
 
     private static void Run(string file, params string[] args)
