@@ -98,14 +98,10 @@ public sealed class PiActuators : IActuators, IDisposable
     }
 
     /// <summary>Valves on a bus module whose last write was not acknowledged, each named with its key, unit and register.</summary>
-    public string? Fault
-    {
-        get
-        {
-            var faults = new[] { steam?.Fault, cooling?.Fault }.OfType<string>().ToList();
-            return faults.Count == 0 ? null : string.Join("; ", faults);
-        }
-    }
+    public string? Fault => OutputFaults is { Count: > 0 } faults ? string.Join("; ", faults) : null;
+
+    /// <summary>The same, one entry per output.</summary>
+    public IReadOnlyList<string> OutputFaults => new[] { steam?.Fault, cooling?.Fault }.OfType<string>().ToList();
 
     public void Apply(Decisions decisions) =>
         Drive(new OutputState(decisions.SteamValvePercent, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon));

@@ -373,10 +373,12 @@ public static class CommandLine
         using var actuators = new Actuators.PiActuators(plan, devices, TimeProvider.System, buses, bestEffort: true);
         actuators.SetSafe();
         buses.FlushAll();
-        if (actuators.Failures.Count > 0)
+        // A bus module that did not acknowledge its safe value is as much a failure as one that could not be opened.
+        var failures = actuators.Failures.Concat(actuators.OutputFaults).ToList();
+        if (failures.Count > 0)
         {
-            foreach (var failure in actuators.Failures) error.WriteLine($"stillcontrol: safe: could not drive {failure}");
-            output.WriteLine("outputs that could be opened are safe; the others rely on their fail-safe wiring (see above)");
+            foreach (var failure in failures) error.WriteLine($"stillcontrol: safe: could not drive {failure}");
+            output.WriteLine("outputs that took their safe value are safe; the others rely on their fail-safe wiring (see above)");
             return 1;
         }
         output.WriteLine("outputs safe: steam closed, cooling open, receivers closed, horn and beacon on");

@@ -351,5 +351,46 @@ public sealed class ModbusOutputTests : IDisposable
         Assert.Equal(4000, ReadBack(20));
     }
 
+    [Fact]
+    public async Task The_safe_command_writes_the_modules_safe_values_and_names_a_module_that_does_not_answer()
+    {
+        using var files = new TestFiles();
+        var outputs = PiPlanTests.Outputs();
+        outputs["Steam"] = new Dictionary<string, object> { ["Kind"] = "modbus", ["Bus"] = "rs485", ["Unit"] = 1, ["Address"] = 20, ["ZeroValue"] = 4000, ["FullScaleValue"] = 20000 };
+        outputs["Cooling"] = new Dictionary<string, object> { ["Kind"] = "modbus", ["Bus"] = "rs485", ["Unit"] = 1, ["Address"] = 21, ["ZeroValue"] = 4000, ["FullScaleValue"] = 20000 };
+        var config = files.Write("stillcontrol.json", System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["Hardware"] = new Dictionary<string, object>
+            {
+                ["Mode"] = "Pi",
+                ["Buses"] = new Dictionary<string, object> { ["rs485"] = new Dictionary<string, object> { ["Port"] = line.MasterPort, ["Baud"] = line.Baud } },
+                ["Outputs"] = outputs,
+            },
+        }));
+        // Leave both registers somewhere unsafe first.
+        var settings = new SerialSettings(line.MasterPort, line.Baud, Parity.None, StopBits.One);
+        using (var port = new SerialPortLine(settings))
+        {
+            var master = new ModbusMaster(port, settings, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(20), 1);
+            Assert.True(master.WriteRegister(1, 20, 15000).IsOk);
+            Assert.True(master.WriteRegister(1, 21, 15000).IsOk);
+        }
+
+        // This machine has no GPIO chip, so the relays cannot be driven and the exit is 1; the valves on the module are safe.
+        var (exit, _, error) = await Cli.StillControlProcess.RunAsync(files.Folder, "safe", "--config", config);
+        Assert.Equal(1, exit);
+        Assert.Contains("could not drive", error);
+        Assert.DoesNotContain("Hardware:Outputs:Steam", error);
+        Assert.DoesNotContain("Hardware:Outputs:Cooling", error);
+        Assert.Equal(4000, ReadBack(20));
+        Assert.Equal(4000, ReadBack(21));
+
+        line.StopSlave();
+        (exit, _, error) = await Cli.StillControlProcess.RunAsync(files.Folder, "safe", "--config", config);
+        Assert.Equal(1, exit);
+        Assert.Contains("could not drive steam valve (Hardware:Outputs:Steam, unit 1 register 20): unit 1 did not answer", error);
+        Assert.Contains("could not drive cooling valve (Hardware:Outputs:Cooling, unit 1 register 21)", error);
+    }
+
     public void Dispose() => line.Dispose();
 }
