@@ -25,6 +25,7 @@ public static class HardwareBench
         Console.WriteLine($"runtime {Environment.Version}, {Environment.ProcessorCount} cores");
         PollCycle();
         await FaultToSafeAsync();
+        OneWireFaultToSafe();
     }
 
     private static void PollCycle()
@@ -107,6 +108,102 @@ public static class HardwareBench
             results.Sort();
             Console.WriteLine(results.Count == 0 ? "  no trial reached running steam" : string.Create(CultureInfo.InvariantCulture,
                 $"  {results.Count} trials: corrupted frame read -> steam PWM 0 in {string.Join(", ", results.Select(r => r.ToString("0", CultureInfo.InvariantCulture)))} ms (max {results[^1]:0} ms; one period is 250 ms)"));
+        }
+        finally
+        {
+            Directory.Delete(files, recursive: true);
+        }
+    }
+
+    private const string DistillateId = "28-00000bec0001";
+
+    /// <summary>
+    /// The same for a DS18B20 read by Iot.Device.Bindings: the benchmark runs itself again inside a private mount namespace
+    /// with a fake 1-Wire sysfs (root only, as the tests), where the distillate thermometer is a file this process writes.
+    /// </summary>
+    private static void OneWireFaultToSafe()
+    {
+        Console.WriteLine("Fault to safe: the same service with the distillate thermometer a DS18B20 on 1-Wire (1 s period), its file turning to CRC NO:");
+        if (Environment.UserName != "root")
+        {
+            Console.WriteLine("  skipped: needs root for the private mount namespace");
+            return;
+        }
+        using var sysfs = new FakeSysfs();
+        sysfs.Set(DistillateId, FakeSysfs.Slave(20.0));
+        using var inner = sysfs.StartDotnet(typeof(HardwareBench).Assembly.Location, "hardware-onewire-inner", Path.Combine(sysfs.Root, "devices", FakeSysfs.Bus, DistillateId, "w1_slave"));
+        var error = inner.StandardError.ReadToEndAsync();
+        while (inner.StandardOutput.ReadLine() is { } line) Console.WriteLine(line);
+        inner.WaitForExit();
+        if (inner.ExitCode != 0) Console.WriteLine($"  inner run failed ({inner.ExitCode}): {error.Result}");
+    }
+
+    /// <summary>Inside the namespace: a running service whose distillate channel is the fake file at <paramref name="slaveFile"/>.</summary>
+    public static async Task OneWireInnerAsync(string slaveFile)
+    {
+        var files = Directory.CreateTempSubdirectory("stillcontrol-bench-").FullName;
+        try
+        {
+            var overrides = SimulatedWiring.Configuration();
+            foreach (var key in new[] { "Bus", "Map", "Point", "Scale" }) overrides.Remove($"Hardware:Inputs:distillate:{key}");
+            overrides["Hardware:Inputs:distillate:Source"] = "onewire";
+            overrides["Hardware:Inputs:distillate:Id"] = DistillateId;
+            overrides["Journal:Path"] = Path.Combine(files, "journal.db");
+            overrides["Mqtt:Enabled"] = "false";
+            overrides["Logging:LogLevel:Default"] = "Error";
+            var setup = new SimulationSetup(Files(), 1, 1, false, DateTimeOffset.UtcNow, null, TimeSpan.FromHours(1), RealTime: true);
+            SimulatedWiring? wiring = null;
+            using var host = StillHost.Build([], overrides, DefaultRecipe.Create(), setup, LogLevel.Warning,
+                new PiRig(sp => wiring = new SimulatedWiring(sp.GetRequiredService<SimulatedStill>(), sp.GetRequiredService<TimeProvider>()), Inline: false));
+            var still = host.Services.GetRequiredService<SimulatedStill>();
+            var bank = host.Services.GetRequiredService<Sensors.PiSensorBank>();
+            var faulty = false;
+            // The kernel's file follows the simulated distillate temperature, as w1-therm would after each conversion.
+            using var feeding = new CancellationTokenSource();
+            var feeder = Task.Run(async () =>
+            {
+                while (!feeding.IsCancellationRequested)
+                {
+                    var celsius = Math.Round(still.Model.State.DistillateCelsius * 16) / 16;
+                    var text = FakeSysfs.Slave(celsius, crcOk: !Volatile.Read(ref faulty));
+                    var temporary = slaveFile + ".new";
+                    File.WriteAllText(temporary, text);
+                    File.Move(temporary, slaveFile, overwrite: true);
+                    await Task.Delay(50);
+                }
+            });
+            await host.StartAsync();
+            var cycle = host.Services.GetRequiredService<ControlCycle>();
+            var steam = wiring!.SteamPwm ?? throw new InvalidOperationException("no steam PWM");
+            var fromRead = new List<double>();
+            var fromWrite = new List<double>();
+            for (var trial = 0; trial < 6; trial++)
+            {
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+                while (steam.DutyCycle <= 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+                if (steam.DutyCycle <= 0) break;
+                await Task.Delay(Random.Shared.Next(0, 1000));
+                var written = DateTimeOffset.UtcNow;
+                Volatile.Write(ref faulty, true);
+                while (steam.DutyCycle > 0) await Task.Delay(1);
+                var safe = DateTimeOffset.UtcNow;
+                // The faulted reading carries the time the source read the file.
+                var read = bank.Latest[Channel.Distillate].Timestamp;
+                fromRead.Add((safe - read).TotalMilliseconds);
+                fromWrite.Add((safe - written).TotalMilliseconds);
+                Volatile.Write(ref faulty, false);
+                await Task.Delay(1500);
+                await cycle.Submit(new OperatorCommand(CommandKind.Ack, "bench", "bench", null));
+                await cycle.Submit(new OperatorCommand(CommandKind.Resume, "bench", "bench", null));
+            }
+            feeding.Cancel();
+            await feeder;
+            await host.StopAsync();
+            fromRead.Sort();
+            fromWrite.Sort();
+            string Show(List<double> values) => string.Join(", ", values.Select(v => v.ToString("0", CultureInfo.InvariantCulture)));
+            Console.WriteLine(fromRead.Count == 0 ? "  no trial reached running steam" : string.Create(CultureInfo.InvariantCulture,
+                $"  {fromRead.Count} trials: CRC NO file read -> steam PWM 0 in {Show(fromRead)} ms (max {fromRead[^1]:0} ms; one period is 250 ms); from the file changing: {Show(fromWrite)} ms (the 1 s conversion period comes first)"));
         }
         finally
         {

@@ -20,6 +20,11 @@ if (args.Length >= 1 && args[0] == "hardware")
     await StillControl.Bench.HardwareBench.RunAsync();
     return;
 }
+if (args.Length >= 2 && args[0] == "hardware-onewire-inner")
+{
+    await StillControl.Bench.HardwareBench.OneWireInnerAsync(args[1]);
+    return;
+}
 if (args.Length >= 1 && args[0] == "telemetry")
 {
     await StillControl.Bench.TelemetryBench.RunAsync();

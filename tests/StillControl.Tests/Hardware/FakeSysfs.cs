@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
 
 namespace StillControl.Tests.Hardware;
 
@@ -64,40 +62,24 @@ public sealed class FakeSysfs : IDisposable
         File.WriteAllText(Path.Combine(Root, "devices", Bus, "w1_master_slaves"), devices.Count == 0 ? "not found.\n" : string.Join("\n", devices) + "\n");
 
     /// <summary>Starts <c>stillcontrol ARGS</c> inside the namespace with this tree mounted.</summary>
-    public System.Diagnostics.Process Start(params string[] args)
+    public System.Diagnostics.Process Start(params string[] args) => StartDotnet(Path.Combine(AppContext.BaseDirectory, "stillcontrol.dll"), args);
+
+    /// <summary>Starts <c>dotnet ASSEMBLY ARGS</c> inside the namespace with this tree mounted (the benchmark runs itself so).</summary>
+    public System.Diagnostics.Process StartDotnet(string assembly, params string[] args)
     {
         if (Environment.UserName != "root")
         {
-            Assert.Fail("the 1-Wire tests mount a fake sysfs in a private mount namespace: run them as root (CI does)");
+            throw new InvalidOperationException("a fake sysfs is mounted in a private mount namespace: run as root (CI does)");
         }
         var info = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { "-m", "--propagation", "private", "--", "sh", "-c",
             "mount --bind /sys/devices/system \"$0/devices/system\" && mount --rbind \"$0/devices\" /sys/devices && mount --bind \"$0/bus\" /sys/bus && exec \"$@\"",
-            Root, "dotnet", Path.Combine(AppContext.BaseDirectory, "stillcontrol.dll") })
+            Root, "dotnet", assembly })
         {
             info.ArgumentList.Add(arg);
         }
         foreach (var arg in args) info.ArgumentList.Add(arg);
         return System.Diagnostics.Process.Start(info)!;
-    }
-
-    /// <summary>Runs <c>probe --json</c> and returns its rounds, exit code and standard error.</summary>
-    public (List<JsonElement> Rounds, int ExitCode, string Error) Probe(string config, int rounds = 1, int intervalMs = 0, Action<int>? afterRound = null)
-    {
-        using var process = Start("probe", "--config", config, "--json", "--rounds", $"{rounds}", "--interval-ms", $"{intervalMs}");
-        var error = new StringBuilder();
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.AppendLine(e.Data); };
-        process.BeginErrorReadLine();
-        var result = new List<JsonElement>();
-        while (process.StandardOutput.ReadLine() is { } line)
-        {
-            using var document = JsonDocument.Parse(line);
-            result.Add(document.RootElement.Clone());
-            afterRound?.Invoke(result.Count);
-        }
-        Assert.True(process.WaitForExit(60_000), "probe did not finish");
-        process.WaitForExit();
-        lock (error) return (result, process.ExitCode, error.ToString());
     }
 
     public void Dispose() => files.Dispose();

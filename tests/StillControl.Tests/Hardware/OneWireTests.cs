@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace StillControl.Tests.Hardware;
@@ -36,7 +37,7 @@ public sealed class OneWireTests : IDisposable
         sysfs.Set(CoolingOut, FakeSysfs.Slave(24.5, crcOk: false));
         sysfs.Set("28-00000a1b2c04", FakeSysfs.BlankScratchpad);
         sysfs.Set("28-00000a1b2c05", FakeSysfs.Slave(21.0));
-        var (rounds, exit, error) = sysfs.Probe(Config(("cooling-in", CoolingIn), ("distillate", Distillate), ("cooling-out", CoolingOut), ("bed-surface", "28-00000a1b2c04")));
+        var (rounds, exit, error) = Probe(Config(("cooling-in", CoolingIn), ("distillate", Distillate), ("cooling-out", CoolingOut), ("bed-surface", "28-00000a1b2c04")));
 
         Assert.True(exit == 3, $"exit {exit}: {error}");
         var round = Assert.Single(rounds);
@@ -55,7 +56,7 @@ public sealed class OneWireTests : IDisposable
     {
         sysfs.Set(CoolingIn, FakeSysfs.Slave(18.0));
         sysfs.Set(Distillate, FakeSysfs.Slave(26.0));
-        var (rounds, exit, error) = sysfs.Probe(Config(("cooling-in", CoolingIn), ("distillate", Distillate)), rounds: 4, intervalMs: 300, afterRound: n =>
+        var (rounds, exit, error) = Probe(Config(("cooling-in", CoolingIn), ("distillate", Distillate)), rounds: 4, intervalMs: 300, afterRound: n =>
         {
             if (n == 1) sysfs.Remove(Distillate);
             if (n == 2) sysfs.Set(CoolingIn, FakeSysfs.Slave(-127.0));
@@ -91,6 +92,25 @@ public sealed class OneWireTests : IDisposable
         Assert.Contains(CoolingIn, error);
         Assert.Contains("Hardware:Buses:rs485:Port: /dev/no-such-rs485 does not exist", error);
         Assert.Contains("Hardware:Outputs:Steam", error);
+    }
+
+    /// <summary>Runs <c>probe --json</c> and returns its rounds, exit code and standard error.</summary>
+    private (List<JsonElement> Rounds, int ExitCode, string Error) Probe(string config, int rounds = 1, int intervalMs = 0, Action<int>? afterRound = null)
+    {
+        using var process = sysfs.Start("probe", "--config", config, "--json", "--rounds", $"{rounds}", "--interval-ms", $"{intervalMs}");
+        var error = new StringBuilder();
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.AppendLine(e.Data); };
+        process.BeginErrorReadLine();
+        var result = new List<JsonElement>();
+        while (process.StandardOutput.ReadLine() is { } line)
+        {
+            using var document = JsonDocument.Parse(line);
+            result.Add(document.RootElement.Clone());
+            afterRound?.Invoke(result.Count);
+        }
+        Assert.True(process.WaitForExit(60_000), "probe did not finish");
+        process.WaitForExit();
+        lock (error) return (result, process.ExitCode, error.ToString());
     }
 
     public void Dispose() => sysfs.Dispose();
