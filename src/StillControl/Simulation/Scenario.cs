@@ -18,9 +18,11 @@ public static class FaultKinds
     public const string EmergencyStop = "emergency-stop";
     /// <summary>The steam valve's driver stops answering: the valve stays where it was and the outputs report it.</summary>
     public const string SteamValveUnresponsive = "steam-valve-unresponsive";
+    /// <summary>The lid is lifted (or its switch wire cut): the lid switch reads open.</summary>
+    public const string LidOpen = "lid-open";
 
     public static readonly string[] All =
-        [CoolingWaterLoss, CoolingWaterHot, SteamPressureSurge, SensorDisconnect, SensorStuck, SensorSpike, SensorPowerOnReading, EmergencyStop, SteamValveUnresponsive];
+        [CoolingWaterLoss, CoolingWaterHot, SteamPressureSurge, SensorDisconnect, SensorStuck, SensorSpike, SensorPowerOnReading, EmergencyStop, SteamValveUnresponsive, LidOpen];
 
     public static bool NeedsChannel(string kind) => kind.StartsWith("sensor-", StringComparison.Ordinal);
 }
@@ -80,6 +82,8 @@ public sealed class Scenario
     public DistillerBehaviour Distiller { get; set; } = new();
     /// <summary>Fit an online strength meter (otherwise strength is estimated from the vapour temperature).</summary>
     public bool StrengthMeter { get; set; }
+    /// <summary>Fit a lid switch (<c>lid-closed</c>): it reads closed once the distiller has sealed the still.</summary>
+    public bool LidSwitch { get; set; } = true;
     public StillModelParameters Still { get; set; } = new();
 
     public static readonly JsonSerializerOptions Options = new()

@@ -25,6 +25,9 @@ public sealed class SimulatedDistiller : ICycleObserver, ICheckpointSource
     private DateTimeOffset? startRetryAt;
     private bool coverWasAdvised;
     private DateTimeOffset? coverDueAt;
+    /// <summary>The lid is on; the seal command follows once the lid switch has been read closed.</summary>
+    private (DateTimeOffset At, string Operator, string Source)? sealDue;
+    private static readonly TimeSpan LidToSeal = TimeSpan.FromSeconds(2);
     private DateTimeOffset? ackDueAt;
     private DateTimeOffset? resumeDueAt;
     private DateTimeOffset? firstStepAt;
@@ -53,6 +56,11 @@ public sealed class SimulatedDistiller : ICycleObserver, ICheckpointSource
 
         if (actAsDistiller) ActAsDistiller(cycle, state, decisions, now);
         ScenarioActions(cycle, now);
+        if (sealDue is { } seal && now >= seal.At)
+        {
+            sealDue = null;
+            cycle.Submit(new OperatorCommand(CommandKind.Seal, seal.Operator, seal.Source));
+        }
         if (endWhenDone) DecideEnd(cycle, state, now);
     }
 
@@ -87,7 +95,7 @@ public sealed class SimulatedDistiller : ICycleObserver, ICheckpointSource
                 else
                 {
                     still.Model.Seal();
-                    cycle.Submit(new OperatorCommand(CommandKind.Seal, "distiller", "simulation"));
+                    sealDue = (now + LidToSeal, "distiller", "simulation");
                 }
             }
         }
@@ -127,7 +135,13 @@ public sealed class SimulatedDistiller : ICycleObserver, ICheckpointSource
             if (schedule.DueAt(action) is { } due && now >= due)
             {
                 issued[i] = true;
-                if (action.Kind == CommandKind.Seal) still.Model.Seal();
+                if (action.Kind == CommandKind.Seal)
+                {
+                    // Lid on first; the command once the switch has been read closed.
+                    still.Model.Seal();
+                    sealDue = (now + LidToSeal, action.Operator ?? "scenario", "scenario");
+                    continue;
+                }
                 cycle.Submit(new OperatorCommand(action.Kind, action.Operator ?? "scenario", "scenario", action.Argument));
             }
         }

@@ -58,6 +58,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
         specs[(int)Channel.Barometer] = SensorSpec.Barometer;
         specs[(int)Channel.Strength] = scenario.StrengthMeter ? SensorSpec.StrengthMeter : null;
         specs[(int)Channel.EmergencyStop] = SensorSpec.DigitalInput;
+        specs[(int)Channel.LidClosed] = scenario.LidSwitch ? SensorSpec.DigitalInput : null;
     }
 
     public StillModel Model { get; }
@@ -179,6 +180,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
             Channel.Barometer => Model.Parameters.BarometerHectopascals,
             Channel.Strength => s.DistillateStrengthPercentVolume,
             Channel.EmergencyStop => FaultActive(FaultKinds.EmergencyStop, null, at) is not null ? 1 : 0,
+            Channel.LidClosed => s.Sealed && FaultActive(FaultKinds.LidOpen, null, at) is null ? 1 : 0,
             _ => double.NaN,
         };
     }

@@ -145,6 +145,41 @@ public class FaultReactionTests
     }
 
     [Fact]
+    public async Task Lifting_the_lid_in_hearts_trips_and_the_batch_resumes_once_it_is_back_on()
+    {
+        using var run = await Simulate.RunAsync("""
+            { "faults": [ { "kind": "lid-open", "phase": "hearts", "afterSeconds": 200, "forSeconds": 40 } ],
+              "operator": [ { "command": "resume", "phase": "hearts", "afterSeconds": 400 } ] }
+            """);
+        AssertTrippedSafely(run, "lid-open", "hearts", 200, 0.5);
+        Assert.Contains("lid open", run.Alarm("lid-open").GetProperty("detail").GetString());
+        Assert.Equal("completed", run.Outcome);
+    }
+
+    [Fact]
+    public async Task With_the_lid_switch_fitted_the_distiller_seals_and_the_default_batch_completes_and_without_it_too()
+    {
+        using var fitted = await Simulate.RunAsync();
+        Assert.Equal("completed", fitted.Outcome);
+        Assert.Contains(fitted.Result.GetProperty("operatorActions").EnumerateArray(), a => a.GetProperty("command").GetString() == "seal" && a.GetProperty("accepted").GetBoolean());
+        // The switch reads open while the grain goes in, closed from sealing on.
+        using (var query = new Reports.JournalQuery(fitted.Journal))
+        {
+            var samples = query.Samples(fitted.Result.GetProperty("batchId").GetString()!);
+            var lid = (int)Process.Channel.LidClosed;
+            var loading = samples.Where(r => r.Phase == "loading").ToList();
+            var lidOn = loading.FindIndex(r => r.Values[lid] == 1);
+            // Open through loading; the distiller puts the lid on two seconds before the seal command.
+            Assert.Equal(0, loading[0].Values[lid]);
+            Assert.InRange(loading.Count - lidOn, 1, 3);
+            Assert.All(loading.Skip(lidOn), r => Assert.Equal(1, r.Values[lid]));
+            Assert.All(samples.Where(r => r.Phase is "heads" or "hearts" or "tails"), r => Assert.Equal(1, r.Values[lid]));
+        }
+        using var without = await Simulate.RunAsync("""{ "lidSwitch": false }""");
+        Assert.Equal("completed", without.Outcome);
+    }
+
+    [Fact]
     public async Task A_fault_on_a_reading_no_phase_needs_only_warns_and_the_batch_completes()
     {
         using var run = await Simulate.RunAsync("""{ "faults": [ { "kind": "sensor-disconnect", "channel": "steam", "atSeconds": 300, "forSeconds": 600 } ] }""");

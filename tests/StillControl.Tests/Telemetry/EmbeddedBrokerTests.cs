@@ -27,10 +27,13 @@ public class EmbeddedBrokerTests
 
         // Home Assistant finds the still by itself: retained discovery configs, one device, a sensor per channel.
         using var homeAssistant = new Mosquitto.Subscriber("homeassistant/#", port, []);
-        var configs = await homeAssistant.WaitFor(m => m.Count >= 18, TimeSpan.FromSeconds(10));
+        // One per channel the simulated still has (12: no strength meter), and phase, receiver, both valves, strength, alarms, held.
+        const int expected = 12 + 7;
+        var configs = await homeAssistant.WaitFor(m => m.Count >= expected, TimeSpan.FromSeconds(10));
         Assert.All(configs, c => Assert.True(c.Retained, c.Topic));
         var parsed = configs.Select(c => (c.Topic, Json: JsonDocument.Parse(c.Payload).RootElement)).ToList();
-        Assert.Equal(18, parsed.Count);
+        Assert.Equal(expected, parsed.Count);
+        Assert.Contains(parsed, p => p.Topic.StartsWith("homeassistant/binary_sensor/", StringComparison.Ordinal) && p.Topic.EndsWith("/lid_closed/config", StringComparison.Ordinal));
         Assert.Single(parsed.Select(p => p.Json.GetProperty("device").GetProperty("identifiers")[0].GetString()).Distinct());
         Assert.Equal(parsed.Count, parsed.Select(p => p.Json.GetProperty("unique_id").GetString()).Distinct().Count());
         Assert.All(parsed, p => Assert.Equal("stillcontrol/north/zeng-3/availability", p.Json.GetProperty("availability_topic").GetString()));
