@@ -137,6 +137,7 @@ static void LatencyBenchmark()
         """{ "kind": "sensor-spike", "channel": "distillate", "phase": "heads", "afterSeconds": 5 }""",
         """{ "kind": "sensor-power-on-reading", "channel": "cooling-out", "phase": "hearts", "afterSeconds": 50 }""",
         """{ "kind": "emergency-stop", "atSeconds": 900 }""",
+        """{ "kind": "lid-open", "phase": "hearts", "afterSeconds": 100 }""",
     ];
     foreach (var fault in faults)
     {
