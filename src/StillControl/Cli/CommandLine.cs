@@ -42,7 +42,7 @@ public static class CommandLine
           stillcontrol recipe show [--recipe F] [--json]
           stillcontrol recipe check FILE
           stillcontrol batches [--journal PATH] [--from DATE] [--to DATE] [--still NAME] [--recipe NAME]
-                               [--outcome completed|aborted|held|unfinished] [--alarm CODE] [--json]
+                               [--outcome completed|aborted|held|unfinished|running|interrupted] [--alarm CODE] [--json]
               Newest first. Dates are UTC days (--to includes its day) or ISO 8601 times.
           stillcontrol batch ID [--journal PATH] [--json]
           stillcontrol report ID [--journal PATH] [--out FILE]      one self-contained HTML file with charts
@@ -90,6 +90,11 @@ public static class CommandLine
         catch (Sensors.HardwareStartException ex)
         {
             error.WriteLine($"stillcontrol: hardware: {ex.Message}");
+            return 2;
+        }
+        catch (JournalInUseException ex)
+        {
+            error.WriteLine($"stillcontrol: {ex.Message}");
             return 2;
         }
         catch (Exception ex)
@@ -145,6 +150,8 @@ public static class CommandLine
 
         var recipe = Files.LoadRecipe(a.Value("--recipe"));
         var start = new DateTimeOffset(DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        if (resume && !File.Exists(journalPath)) throw new BadInputException($"journal {journalPath}: no such file");
+        using var journalLock = JournalLock.Acquire(journalPath);
         using (var journal = OpenJournal(journalPath, mustExist: resume))
         {
             var unfinished = journal.FindUnfinished();
@@ -224,6 +231,8 @@ public static class CommandLine
         var setup = new SimulationSetup(scenario, seed, 1, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), RealTime: true);
         using var host = StillHost.Build([], overrides, recipe, setup, LogLevel.Information);
         ValidateOptions(host.Services);
+        // One service per journal, and so per still: a second one is refused before it touches any output.
+        using var journalLock = JournalLock.Acquire(host.Services.GetRequiredService<IOptions<JournalOptions>>().Value.Path);
         // Open the wiring now, outputs first (they go safe as they open): a device that is missing or a port that will not open
         // fails here, naming its key; every such failure is reported at once.
         var failures = new List<string>();
@@ -441,11 +450,11 @@ public static class CommandLine
         foreach (var b in batches)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{b.Id,-30} {b.Still,-10} {b.StartedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {(b.EndedAt is { } e ? e.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "—"),-20} {b.Outcome,-11} {b.Phase,-9} {b.Trips,5} {b.Warnings,5}  {b.Recipe}"));
+                $"{b.Id,-30} {b.Still,-10} {b.StartedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {(b.EndedAt is { } e ? e.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "—"),-20} {(b.Activity is { } act && b.Outcome == "unfinished" ? act : b.Activity is { } held ? $"{b.Outcome}, {held}" : b.Outcome),-11} {b.Phase,-9} {b.Trips,5} {b.Warnings,5}  {b.Recipe}"));
         }
-        if (batches.Any(b => b.Outcome == "unfinished"))
+        if (batches.Any(b => b.Activity == "interrupted"))
         {
-            output.WriteLine("(unfinished: running now, or interrupted; an interrupted batch comes back held with a power-loss alarm when 'run' or 'simulate --resume' next opens this journal)");
+            output.WriteLine("(interrupted: no service has this journal open; the batch comes back held with a power-loss alarm when 'run' or 'simulate --resume' next opens it)");
         }
         return 0;
     }
@@ -495,7 +504,7 @@ public static class CommandLine
                 ?? throw new BadInputException($"{verb}: journal {journal.Path} has no batch '{id}' ('stillcontrol batches --journal {journal.Path}' lists them)");
             if (!review.Finished)
             {
-                error.WriteLine($"stillcontrol: {verb}: batch {id} has not ended ({review.Outcome}): reporting up to {review.AsOf.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
+                error.WriteLine($"stillcontrol: {verb}: batch {id} has not ended ({review.Outcome}; {review.ActivityText}): reporting up to {review.AsOf.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
             }
             reviews.Add(review);
         }

@@ -50,6 +50,17 @@ public sealed class BatchReview
 
     public bool Finished => EndedAt is not null;
 
+    /// <summary>For a batch that has not ended: "running" (a service has the journal open now) or "interrupted"; null once ended.</summary>
+    public string? Activity { get; init; }
+
+    /// <summary>What an unfinished batch's state means, in words for the report and the command line.</summary>
+    public string? ActivityText => Activity switch
+    {
+        "running" => "running now: a service has this journal open",
+        "interrupted" => "interrupted: no service has this journal open (power loss, kill or crash); 'stillcontrol run' brings it back held with a power-loss alarm",
+        _ => null,
+    };
+
     public double TotalVolumeLitres => Fractions.Sum(f => f.VolumeLitres);
 
     public double TotalPureAlcoholLitres => Fractions.Sum(f => f.PureAlcoholLitres);
@@ -98,6 +109,7 @@ public sealed class BatchReview
             StartedAt = start,
             EndedAt = state.EndedAt,
             Outcome = outcome,
+            Activity = state.EndedAt is not null ? null : journal.RunningBatch() == id ? "running" : "interrupted",
             HoldCause = state.Held ? state.HoldCause : null,
             AsOf = asOf,
             Phases = phases,

@@ -43,7 +43,7 @@ public static class HtmlReport
         html.Append("</table>\n");
         if (!r.Finished)
         {
-            html.Append(C, $"<p class=\"banner {(r.Outcome == "held" ? "held" : "running")}\" id=\"unfinished\">This batch has not ended ({E(r.Outcome)}): the report reaches {Time(r.AsOf)}, {E(BatchReview.Duration((r.AsOf - r.StartedAt).TotalSeconds))} after the start.</p>\n");
+            html.Append(C, $"<p class=\"banner {(r.Outcome == "held" ? "held" : "running")}\" id=\"unfinished\" data-activity=\"{E(r.Activity ?? "")}\">This batch has not ended ({E(r.Outcome)}; {E(r.ActivityText ?? "")}): the report reaches {Time(r.AsOf)}, {E(BatchReview.Duration((r.AsOf - r.StartedAt).TotalSeconds))} after the start.</p>\n");
         }
 
         html.Append("<h2>Phases</h2>\n<div class=\"timeline\" id=\"timeline\">");

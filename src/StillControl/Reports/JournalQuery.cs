@@ -10,7 +10,10 @@ namespace StillControl.Reports;
 public sealed record BatchFilter(DateTimeOffset? From = null, DateTimeOffset? To = null, string? Still = null, string? Recipe = null, string? Outcome = null, string? Alarm = null);
 
 /// <summary>A listed batch: the journal's summary, the still it ran on and how many alarms it raised.</summary>
-public sealed record BatchListing(string Id, string Still, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome, string Recipe, string Phase, int Trips, int Warnings);
+/// <param name="Activity">For a batch that has not ended: "running" while a service has the journal open (the newest such batch),
+/// otherwise "interrupted" (power loss, kill or crash; <c>run</c> brings it back held). Null once ended.</param>
+public sealed record BatchListing(string Id, string Still, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome, string Recipe, string Phase, int Trips, int Warnings,
+    string? Activity);
 
 /// <summary>One journal sample as a review reads it: every channel's value (NaN when faulted or absent) and its fault.</summary>
 public sealed record SampleRow(DateTimeOffset At, string Phase, bool Held, double SteamPercent, double CoolingPercent, string? Receiver, double? StrengthPercent,
@@ -25,7 +28,7 @@ public sealed class JournalQuery : IDisposable
     private readonly SqliteConnection connection;
 
     /// <summary>Outcomes as <c>batches --outcome</c> accepts them: unfinished is running now, or interrupted (power loss, kill).</summary>
-    public static readonly string[] Outcomes = ["completed", "aborted", "held", "unfinished"];
+    public static readonly string[] Outcomes = ["completed", "aborted", "held", "unfinished", "running", "interrupted"];
 
     /// <summary>The journal writes an outcome when a batch ends; before that, a held batch is held and any other unfinished.</summary>
     private const string OutcomeSql = "COALESCE(b.outcome, CASE WHEN json_extract(b.state_json, '$.held') THEN 'held' ELSE 'unfinished' END)";
@@ -80,7 +83,12 @@ public sealed class JournalQuery : IDisposable
             where.Add("b.recipe_name = $recipe");
             command.Parameters.AddWithValue("$recipe", recipe);
         }
-        if (filter.Outcome is { } outcome)
+        var activity = filter.Outcome is "running" or "interrupted" ? filter.Outcome : null;
+        if (activity is not null)
+        {
+            where.Add("b.ended_at IS NULL");
+        }
+        else if (filter.Outcome is { } outcome)
         {
             where.Add($"{OutcomeSql} = $outcome");
             command.Parameters.AddWithValue("$outcome", outcome);
@@ -98,16 +106,31 @@ public sealed class JournalQuery : IDisposable
             {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
             ORDER BY b.started_at DESC, b.id DESC
             """;
+        var running = RunningBatch();
         using var reader = command.ExecuteReader();
         var result = new List<BatchListing>();
         while (reader.Read())
         {
             var id = reader.GetString(0);
             var trips = reader.GetInt32(6);
-            result.Add(new BatchListing(id, StillOf(id), FromMs(reader.GetInt64(1)), reader.IsDBNull(2) ? null : FromMs(reader.GetInt64(2)),
-                reader.GetString(3), reader.GetString(4), reader.GetString(5), trips, reader.GetInt32(7) - trips));
+            var ended = reader.IsDBNull(2) ? (DateTimeOffset?)null : FromMs(reader.GetInt64(2));
+            result.Add(new BatchListing(id, StillOf(id), FromMs(reader.GetInt64(1)), ended,
+                reader.GetString(3), reader.GetString(4), reader.GetString(5), trips, reader.GetInt32(7) - trips,
+                ended is not null ? null : id == running ? "running" : "interrupted"));
         }
-        return result;
+        return activity is null ? result : result.Where(b => b.Activity == activity).ToList();
+    }
+
+    /// <summary>True while a service (<c>run</c>, <c>simulate</c>) has this journal open: see <see cref="Journal.JournalLock"/>.</summary>
+    public bool InUse => Journal.JournalLock.InUse(Path);
+
+    /// <summary>The batch a service is running now: the newest that has not ended, while the journal is in use; otherwise null.</summary>
+    public string? RunningBatch()
+    {
+        if (!HasTables || !InUse) return null;
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM batches WHERE ended_at IS NULL ORDER BY started_at DESC, id DESC LIMIT 1";
+        return command.ExecuteScalar() as string;
     }
 
     /// <summary>The stored state, recipe and outcome of one batch; null when the journal has no such batch.</summary>

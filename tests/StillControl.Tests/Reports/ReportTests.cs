@@ -134,7 +134,8 @@ public class ReportTests(ReviewedBatches batches) : IClassFixture<ReviewedBatche
         var html = batches.Files.PathOf("faulted-deviation.html");
         var (exit, _, error) = batches.Cli("report", batches.Ids["faulted"], "--journal", batches.Journal, "--out", html);
         Assert.Equal(0, exit);
-        Assert.Contains("has not ended (held)", error);
+        // The simulation that ran it has ended: no service has the journal open, so the held batch reads as interrupted.
+        Assert.Contains("has not ended (held; interrupted: no service has this journal open", error);
         var text = File.ReadAllText(html);
         Assert.Contains("id=\"unfinished\"", text);
         var deviations = Regex.Match(text, @"<ul id=""deviations"">(.*?)</ul>", RegexOptions.Singleline);
@@ -330,11 +331,32 @@ public class ReportTests(ReviewedBatches batches) : IClassFixture<ReviewedBatche
         var html = files.PathOf("running.html");
         var (reportExit, _, error) = batches.Cli("report", id!, "--journal", journal, "--out", html);
         Assert.True(reportExit == 0, error);
-        Assert.Contains($"batch {id} has not ended (unfinished): reporting up to", error);
+        Assert.Contains($"batch {id} has not ended (unfinished; running now: a service has this journal open): reporting up to", error);
         var text = File.ReadAllText(html);
-        Assert.Contains("id=\"unfinished\"", text);
+        Assert.Contains("id=\"unfinished\" data-activity=\"running\"", text);
         Assert.Contains("data-chart=\"temperatures\"", text);
         Assert.Contains("<td>loading</td>", text);
+        var listed = JsonDocument.Parse(batches.Cli("batches", "--journal", journal, "--json", "--outcome", "running").Output).RootElement;
+        Assert.Equal(id, Assert.Single(listed.EnumerateArray()).GetProperty("id").GetString());
+
+        // A second service on the same journal is refused before it opens anything.
+        var (secondExit, _, secondError) = await StillControlProcess.RunAsync(files.Folder, "simulate", "--mqtt", "off", "--journal", journal);
+        Assert.Equal(2, secondExit);
+        Assert.Contains($"journal {journal} is in use by another stillcontrol process", secondError);
+        Assert.False(still.Process.HasExited, "the first service runs on");
+
+        // Killed outright (as a power cut would): the same batch now reads as interrupted.
+        still.Process.Kill();
+        still.Process.WaitForExit();
+        (reportExit, _, error) = batches.Cli("report", id!, "--journal", journal, "--out", html);
+        Assert.True(reportExit == 0, error);
+        Assert.Contains($"batch {id} has not ended (unfinished; interrupted: no service has this journal open", error);
+        Assert.Contains("data-activity=\"interrupted\"", File.ReadAllText(html));
+        var table = batches.Cli("batches", "--journal", journal).Output;
+        Assert.Matches($@"{id}\s.*\sinterrupted\s", table);
+        Assert.Contains("(interrupted: no service has this journal open", table);
+        listed = JsonDocument.Parse(batches.Cli("batches", "--journal", journal, "--json", "--outcome", "interrupted").Output).RootElement;
+        Assert.Equal("interrupted", Assert.Single(listed.EnumerateArray()).GetProperty("activity").GetString());
     }
 
     [Fact]
