@@ -16,8 +16,13 @@ public class FaultReactionTests
         Assert.InRange(at - hearts, expectedAt - 0.01, expectedAt + toleranceSeconds);
         Assert.NotNull(run.InterlockLatencyMs);
         Assert.InRange(run.InterlockLatencyMs!.Value, 0, PeriodMs);
-        // Every sample from the trip on shows steam closed while the batch is held.
-        foreach (var sample in run.Samples().Where(s => s.Seconds > at + 0.3 && s.Held))
+        AssertSteamClosedWhileHeldAfter(run, at);
+    }
+
+    /// <summary>Every sample from the trip on shows steam closed while the batch is held.</summary>
+    private static void AssertSteamClosedWhileHeldAfter(Simulate run, double tripSeconds)
+    {
+        foreach (var sample in run.Samples().Where(s => s.Seconds > tripSeconds + 0.3 && s.Held))
         {
             Assert.Equal(0, sample.Steam);
         }
@@ -135,11 +140,7 @@ public class FaultReactionTests
         var hearts = run.Phase("hearts").GetProperty("start").GetDouble();
         Assert.InRange(alarm.GetProperty("raisedAt").GetDouble() - hearts, 120 - 0.01, 120 + 2 * PeriodMs / 1000);
         Assert.True(alarm.GetProperty("clearedAt").GetDouble() - alarm.GetProperty("raisedAt").GetDouble() >= 59);
-        var at = alarm.GetProperty("raisedAt").GetDouble();
-        foreach (var sample in run.Samples().Where(s => s.Seconds > at + 0.3 && s.Held))
-        {
-            Assert.Equal(0, sample.Steam);
-        }
+        AssertSteamClosedWhileHeldAfter(run, alarm.GetProperty("raisedAt").GetDouble());
         Assert.Contains(run.Result.GetProperty("operatorActions").EnumerateArray(), a => a.GetProperty("command").GetString() == "resume" && a.GetProperty("accepted").GetBoolean());
         Assert.Equal("completed", run.Outcome);
     }
