@@ -11,7 +11,10 @@ public sealed class ModbusLine : IDisposable
 {
     private readonly TestFiles files = new();
     private readonly List<System.Diagnostics.Process> processes = [];
-    private readonly System.Diagnostics.Process line;
+    private System.Diagnostics.Process line;
+    private System.Diagnostics.Process masterPair;
+    private readonly string lineMaster;
+    private readonly string lineSlave;
     private System.Diagnostics.Process? slave;
 
     private readonly int units;
@@ -21,10 +24,10 @@ public sealed class ModbusLine : IDisposable
         Baud = baud;
         this.units = units;
         MasterPort = files.PathOf("master");
-        var lineMaster = files.PathOf("line-master");
-        var lineSlave = files.PathOf("line-slave");
+        lineMaster = files.PathOf("line-master");
+        lineSlave = files.PathOf("line-slave");
         SlavePort = files.PathOf("slave");
-        Socat(MasterPort, lineMaster);
+        masterPair = Socat(MasterPort, lineMaster);
         Socat(lineSlave, SlavePort);
         line = Python("rs485_line.py", lineMaster, lineSlave, $"{baud}");
         WaitFor(line, "line ready");
@@ -43,6 +46,12 @@ public sealed class ModbusLine : IDisposable
     {
         slave = Python("modbus_slave.py", SlavePort, $"{Baud}", $"{units}");
         WaitFor(slave, "slave ready");
+        WaitForSlave();
+    }
+
+    /// <summary>Returns once unit 1 answers through the whole line (relay and both pseudo-terminal pairs).</summary>
+    public void WaitForSlave()
+    {
         // pymodbus opens its port only after it says ready: ask unit 1 for a register until it answers (a fixed sleep was a
         // race on a loaded machine). The request is written out by hand so the check does not lean on the master under test.
         byte[] request = [0x01, 0x03, 0x00, 0x00, 0x00, 0x01, 0x84, 0x0A];
@@ -88,7 +97,29 @@ public sealed class ModbusLine : IDisposable
         WaitFor(line, "ok " + command);
     }
 
-    private void Socat(string a, string b)
+    /// <summary>
+    /// The USB RS-485 adapter pulled out: the master's pseudo-terminal pair and the relay behind it go away, and the port's
+    /// name with them. <see cref="Replug"/> puts a new one back under the same name, as udev does with /dev/rs485.
+    /// </summary>
+    public void Unplug()
+    {
+        foreach (var process in new[] { line, masterPair })
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (File.Exists(MasterPort) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+    }
+
+    public void Replug()
+    {
+        masterPair = Socat(MasterPort, lineMaster);
+        line = Python("rs485_line.py", lineMaster, lineSlave, $"{Baud}");
+        WaitFor(line, "line ready");
+    }
+
+    private System.Diagnostics.Process Socat(string a, string b)
     {
         var socat = Start("socat", $"pty,raw,echo=0,link={a}", $"pty,raw,echo=0,link={b}");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
@@ -97,6 +128,7 @@ public sealed class ModbusLine : IDisposable
             if (socat.HasExited || DateTime.UtcNow > deadline) throw new InvalidOperationException($"socat did not make {a} and {b}: {socat.StandardError.ReadToEnd()}");
             Thread.Sleep(20);
         }
+        return socat;
     }
 
     private System.Diagnostics.Process Python(string script, params string[] args) => Start("/usr/bin/python3", [Script(script), .. args]);

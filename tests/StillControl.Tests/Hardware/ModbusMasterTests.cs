@@ -137,6 +137,40 @@ public sealed class ModbusMasterTests : IDisposable
     }
 
     [Fact]
+    public void An_adapter_pulled_out_faults_every_channel_on_its_bus_and_the_bus_comes_back_when_it_is_plugged_in_again()
+    {
+        var input = new ModbusInput(Channel.SteamPressure, 2, new ModbusPoint(3, 0, RegisterType.Int16, WordOrder.HighFirst, 0.1, 0));
+        var temperature = new ModbusInput(Channel.Vapour, 1, new ModbusPoint(3, 10, RegisterType.Int16, WordOrder.HighFirst, 0.1, 0));
+        var opens = 0;
+        using var source = new ModbusBusSource("rs485", () => { opens++; return new SerialPortLine(settings); }, settings, [input, temperature], TimeSpan.Zero,
+            TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(20), 1);
+        var latest = new LatestReadings();
+        source.Poll(latest, TimeProvider.System);
+        Assert.Equal(123.4, latest[Channel.SteamPressure].Value, 6);
+
+        line.Unplug();
+        for (var i = 0; i < 3; i++)
+        {
+            source.Poll(latest, TimeProvider.System);
+            Assert.Equal(FaultReason.Disconnected, latest[Channel.SteamPressure].Fault);
+            Assert.Equal(FaultReason.Disconnected, latest[Channel.Vapour].Fault);
+        }
+
+        line.Replug();
+        line.WaitForSlave();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        do
+        {
+            source.Poll(latest, TimeProvider.System);
+        }
+        while (!latest[Channel.Vapour].IsGood && DateTime.UtcNow < deadline);
+        Assert.True(latest[Channel.Vapour].IsGood, latest.Detail(Channel.Vapour) + "; " + source.Health);
+        Assert.Equal(78.5, latest[Channel.Vapour].Value, 6);
+        Assert.Equal(123.4, latest[Channel.SteamPressure].Value, 6);
+        Assert.True(opens >= 2, $"the line was opened {opens} time(s): a replugged adapter is a new device and needs a new handle");
+    }
+
+    [Fact]
     public void A_bad_checksum_on_the_bus_reaches_the_controller_as_a_checksum_fault()
     {
         var input = new ModbusInput(Channel.Vapour, 1, new ModbusPoint(3, 10, RegisterType.Int16, WordOrder.HighFirst, 0.1, 0));
