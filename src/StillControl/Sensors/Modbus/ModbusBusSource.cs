@@ -34,7 +34,8 @@ public sealed class ModbusBusSource : IPolledSource
         this.settings = settings;
         this.inputs = inputs.ToArray();
         blocks = Group(this.inputs);
-        Period = period;
+        // A bus with only valve outputs has nothing to poll: it wakes for queued writes, and retries failed ones this often.
+        Period = this.inputs.Length == 0 && period < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : period;
         this.responseTimeout = responseTimeout;
         this.silence = silence;
         this.retries = retries;
