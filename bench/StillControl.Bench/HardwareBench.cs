@@ -74,25 +74,15 @@ public static class HardwareBench
         try
         {
             var overrides = SimulatedWiring.Configuration();
-            overrides["Journal:Path"] = Path.Combine(files, "journal.db");
-            overrides["Mqtt:Enabled"] = "false";
             overrides["Hardware:Buses:rs485:Retries"] = "0";
-            overrides["Logging:LogLevel:Default"] = "Error";
             overrides["Hardware:Buses:rs485:PollMilliseconds"] = "100";
-            var setup = new SimulationSetup(Files(), 1, 1, false, DateTimeOffset.UtcNow, null, TimeSpan.FromHours(1), RealTime: true);
-            SimulatedWiring? wiring = null;
-            using var host = StillHost.Build([], overrides, DefaultRecipe.Create(), setup, LogLevel.Warning,
-                new PiRig(sp => wiring = new SimulatedWiring(sp.GetRequiredService<SimulatedStill>(), sp.GetRequiredService<TimeProvider>()), Inline: false));
-            await host.StartAsync();
-            var cycle = host.Services.GetRequiredService<ControlCycle>();
-            var steam = wiring!.SteamPwm ?? throw new InvalidOperationException("no steam PWM");
+            var (host, wiring, cycle, steam) = await StartServiceAsync(files, overrides);
+            using var _ = host;
             var results = new List<double>();
             for (var trial = 0; trial < 8; trial++)
             {
                 // Wait for steam to flow again (the distiller acknowledges and resumes), then damage the line.
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-                while (steam.DutyCycle <= 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
-                if (steam.DutyCycle <= 0) break;
+                if (!await SteamFlowsAsync(steam, TimeSpan.FromSeconds(60))) break;
                 await Task.Delay(Random.Shared.Next(0, 250));
                 var line = wiring!.Line!;
                 line.Corrupt = true;
@@ -148,13 +138,8 @@ public static class HardwareBench
             foreach (var key in new[] { "Bus", "Map", "Point", "Scale" }) overrides.Remove($"Hardware:Inputs:distillate:{key}");
             overrides["Hardware:Inputs:distillate:Source"] = "onewire";
             overrides["Hardware:Inputs:distillate:Id"] = DistillateId;
-            overrides["Journal:Path"] = Path.Combine(files, "journal.db");
-            overrides["Mqtt:Enabled"] = "false";
-            overrides["Logging:LogLevel:Default"] = "Error";
-            var setup = new SimulationSetup(Files(), 1, 1, false, DateTimeOffset.UtcNow, null, TimeSpan.FromHours(1), RealTime: true);
-            SimulatedWiring? wiring = null;
-            using var host = StillHost.Build([], overrides, DefaultRecipe.Create(), setup, LogLevel.Warning,
-                new PiRig(sp => wiring = new SimulatedWiring(sp.GetRequiredService<SimulatedStill>(), sp.GetRequiredService<TimeProvider>()), Inline: false));
+            var (host, _, cycle, steam) = await StartServiceAsync(files, overrides);
+            using var _ = host;
             var still = host.Services.GetRequiredService<SimulatedStill>();
             var bank = host.Services.GetRequiredService<Sensors.PiSensorBank>();
             var faulty = false;
@@ -172,16 +157,11 @@ public static class HardwareBench
                     await Task.Delay(50);
                 }
             });
-            await host.StartAsync();
-            var cycle = host.Services.GetRequiredService<ControlCycle>();
-            var steam = wiring!.SteamPwm ?? throw new InvalidOperationException("no steam PWM");
             var fromRead = new List<double>();
             var fromWrite = new List<double>();
             for (var trial = 0; trial < 6; trial++)
             {
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-                while (steam.DutyCycle <= 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
-                if (steam.DutyCycle <= 0) break;
+                if (!await SteamFlowsAsync(steam, TimeSpan.FromSeconds(90))) break;
                 await Task.Delay(Random.Shared.Next(0, 1000));
                 var written = DateTimeOffset.UtcNow;
                 Volatile.Write(ref faulty, true);
@@ -209,6 +189,28 @@ public static class HardwareBench
         {
             Directory.Delete(files, recursive: true);
         }
+    }
+
+    /// <summary>A running service on the emulated wiring (real time, 250 ms period, sources on their own threads).</summary>
+    private static async Task<(IHost Host, SimulatedWiring Wiring, ControlCycle Cycle, FakePwm Steam)> StartServiceAsync(string files, Dictionary<string, string?> overrides)
+    {
+        overrides["Journal:Path"] = Path.Combine(files, "journal.db");
+        overrides["Mqtt:Enabled"] = "false";
+        overrides["Logging:LogLevel:Default"] = "Error";
+        var setup = new SimulationSetup(Files(), 1, 1, false, DateTimeOffset.UtcNow, null, TimeSpan.FromHours(1), RealTime: true);
+        SimulatedWiring? wiring = null;
+        var host = StillHost.Build([], overrides, DefaultRecipe.Create(), setup, LogLevel.Warning,
+            new PiRig(sp => wiring = new SimulatedWiring(sp.GetRequiredService<SimulatedStill>(), sp.GetRequiredService<TimeProvider>()), Inline: false));
+        await host.StartAsync();
+        return (host, wiring!, host.Services.GetRequiredService<ControlCycle>(), wiring!.SteamPwm ?? throw new InvalidOperationException("no steam PWM"));
+    }
+
+    /// <summary>Waits for steam to flow (the distiller has started, or acknowledged and resumed); false when it does not in time.</summary>
+    private static async Task<bool> SteamFlowsAsync(FakePwm steam, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (steam.DutyCycle <= 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        return steam.DutyCycle > 0;
     }
 
     private static Scenario Files() => StillControl.Cli.Files.LoadScenario(null);
