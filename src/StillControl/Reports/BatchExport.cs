@@ -27,15 +27,11 @@ public static class BatchExport
         {
             case "samples":
                 var channels = ChannelsIn(r);
-                Line(output, ["time_utc", "seconds_from_start", "phase", "held", "steam_valve_percent", "cooling_valve_percent", "receiver", "strength_percent_volume",
-                    .. channels.SelectMany(c => new[] { LineProtocol.FieldName(c), LineProtocol.FieldName(c) + "_fault" })]);
+                Line(output, [.. SampleColumns.Select(c => c.Name), .. channels.SelectMany(c => new[] { LineProtocol.FieldName(c), LineProtocol.FieldName(c) + "_fault" })]);
                 foreach (var s in r.Samples)
                 {
-                    var fields = new List<string>(8 + 2 * channels.Length)
-                    {
-                        Iso(s.At), Number((s.At - r.StartedAt).TotalSeconds), s.Phase, s.Held ? "1" : "0", Number(s.SteamPercent), Number(s.CoolingPercent),
-                        s.Receiver ?? "", s.StrengthPercent is { } p ? Number(p) : "",
-                    };
+                    var fields = new List<string>(SampleColumns.Length + 2 * channels.Length);
+                    fields.AddRange(SampleColumns.Select(c => Field(c.Value(s, r))));
                     foreach (var c in channels)
                     {
                         var v = s.Values[(int)c];
@@ -77,13 +73,7 @@ public static class BatchExport
         foreach (var s in r.Samples)
         {
             json.WriteStartObject();
-            json.WriteString("time", s.At);
-            json.WriteString("phase", s.Phase);
-            json.WriteBoolean("held", s.Held);
-            json.WriteNumber("steam_valve_percent", s.SteamPercent);
-            json.WriteNumber("cooling_valve_percent", s.CoolingPercent);
-            if (s.Receiver is { } receiver) json.WriteString("receiver", receiver); else json.WriteNull("receiver");
-            if (s.StrengthPercent is { } strength) json.WriteNumber("strength_percent_volume", strength); else json.WriteNull("strength_percent_volume");
+            foreach (var column in SampleColumns) Write(json, column.Name, column.Value(s, r));
             foreach (var c in channels)
             {
                 var v = s.Values[(int)c];
@@ -100,6 +90,14 @@ public static class BatchExport
 
     /// <summary>A column of a table: its name (with its unit) and its value, a string, a number or null. CSV and JSON share these.</summary>
     private sealed record Column<T>(string Name, Func<T, BatchReview, object?> Value);
+
+    /// <summary>A sample's own columns; each channel adds its value and its fault after them.</summary>
+    private static readonly Column<SampleRow>[] SampleColumns =
+    [
+        new("time_utc", (s, _) => s.At), new("seconds_from_start", (s, r) => (s.At - r.StartedAt).TotalSeconds), new("phase", (s, _) => s.Phase),
+        new("held", (s, _) => s.Held), new("steam_valve_percent", (s, _) => s.SteamPercent), new("cooling_valve_percent", (s, _) => s.CoolingPercent),
+        new("receiver", (s, _) => s.Receiver), new("strength_percent_volume", (s, _) => s.StrengthPercent),
+    ];
 
     private static readonly Column<JournalEvent>[] EventColumns =
     [
@@ -119,13 +117,7 @@ public static class BatchExport
         Line(output, columns.Select(c => c.Name).ToArray());
         foreach (var row in rows)
         {
-            Line(output, columns.Select(c => c.Value(row, r) switch
-            {
-                null => "",
-                double d => Number(d),
-                DateTimeOffset t => Iso(t),
-                var other => other.ToString() ?? "",
-            }).ToArray());
+            Line(output, columns.Select(c => Field(c.Value(row, r))).ToArray());
         }
     }
 
@@ -135,19 +127,32 @@ public static class BatchExport
         foreach (var row in rows)
         {
             json.WriteStartObject();
-            foreach (var column in columns)
-            {
-                switch (column.Value(row, r))
-                {
-                    case null: json.WriteNull(column.Name); break;
-                    case double d: json.WriteNumber(column.Name, d); break;
-                    case DateTimeOffset t: json.WriteString(column.Name, t); break;
-                    case var other: json.WriteString(column.Name, other.ToString()); break;
-                }
-            }
+            foreach (var column in columns) Write(json, column.Name, column.Value(row, r));
             json.WriteEndObject();
         }
         json.WriteEndArray();
+    }
+
+    /// <summary>A column's value as a CSV field: empty for none, 1 or 0 for a flag.</summary>
+    private static string Field(object? value) => value switch
+    {
+        null => "",
+        double d => Number(d),
+        bool b => b ? "1" : "0",
+        DateTimeOffset t => Iso(t),
+        var other => other.ToString() ?? "",
+    };
+
+    private static void Write(Utf8JsonWriter json, string name, object? value)
+    {
+        switch (value)
+        {
+            case null: json.WriteNull(name); break;
+            case double d: json.WriteNumber(name, d); break;
+            case bool b: json.WriteBoolean(name, b); break;
+            case DateTimeOffset t: json.WriteString(name, t); break;
+            case var other: json.WriteString(name, other.ToString()); break;
+        }
     }
 
     private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", C);
