@@ -98,7 +98,12 @@ public sealed class PiActuators : IActuators, IDisposable
     }
 
     /// <summary>Valves on a bus module whose last write was not acknowledged, each named with its key, unit and register.</summary>
-    public string? Fault => OutputFaults is { Count: > 0 } faults ? string.Join("; ", faults) : null;
+    /// <remarks>Read by the control loop every step: nothing is allocated while every output answers.</remarks>
+    public string? Fault => (steam?.Fault, cooling?.Fault) switch
+    {
+        ({ } a, { } b) => $"{a}; {b}",
+        (var a, var b) => a ?? b,
+    };
 
     /// <summary>The same, one entry per output.</summary>
     public IReadOnlyList<string> OutputFaults => new[] { steam?.Fault, cooling?.Fault }.OfType<string>().ToList();
