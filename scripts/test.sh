@@ -6,9 +6,13 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: a real Mosquitto broker and its command-line clients (an independent subscriber),
 # VictoriaMetrics for the InfluxDB write API, socat for pseudo-terminal serial lines, pymodbus (python3-pymodbus, run with
-# /usr/bin/python3) as an independent Modbus RTU slave, util-linux's unshare for the fake 1-Wire sysfs (as root), and
-# chromium, headless, to open the batch reports, and python3-yaml to read the central compose file independently.
-PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3-pymodbus python3-yaml util-linux chromium)
+# /usr/bin/python3) as an independent Modbus RTU slave, with the serial modules its server imports (python3-serial,
+# python3-serial-asyncio: only recommended by python3-pymodbus, so --no-install-recommends leaves them out), util-linux's
+# unshare for the fake 1-Wire sysfs (as root), chromium, headless, to open the batch reports, python3-yaml to read the
+# central compose file independently, openssl to make the TLS tests' certificates, curl for plain HTTP checks and procps
+# (ps) for the leftover-process check at the end.
+PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3 python3-pymodbus python3-serial python3-serial-asyncio
+  python3-yaml util-linux chromium openssl curl procps)
 missing=()
 for package in "${PACKAGES[@]}"; do
   # "install ok installed" only: a removed package whose configuration files remain still answers dpkg -s.
@@ -26,13 +30,35 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto
   systemctl stop mosquitto || true
 fi
 
+# Every Python module a test imports, checked before anything runs: a missing one is named here, not as 18 failed tests.
+/usr/bin/python3 -c 'import pymodbus, serial, serial_asyncio, yaml' || { echo "a Python module the tests import is missing" >&2; exit 1; }
+
+# No MSBuild or compiler server outlives the run: they would count as processes the tests left behind.
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false
 dotnet build StillControl.sln -c Release -nologo -v q
 
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+session="$(mktemp)"
+trap 'rm -f "$log" "$session"' EXIT
 status=0
-dotnet test StillControl.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
+# The tests run in a session of their own, so that every process they start (brokers, socat, pymodbus, chromium, child
+# services) can be found afterwards by its session id, whatever happened to the fixture that started it.
+setsid --wait bash -c 'echo $$ > "$0"; exec dotnet test StillControl.sln -c Release --no-build -nologo "$@"' "$session" "$@" 2>&1 \
+  | tee "$log" || status=$?
+
+# A process a test killed may take a moment to go; zombies (already dead, awaiting their reaper) do not count.
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  leftover=$(ps -e -o pid=,sid=,stat=,args= | awk -v sid="$(cat "$session")" '$2 == sid && $3 !~ /^Z/ { $2 = ""; $3 = ""; print }')
+  [ -z "$leftover" ] && break
+  sleep 0.5
+done
+if [ -n "$leftover" ]; then
+  echo "processes the tests left behind (now killed):" >&2
+  echo "$leftover" >&2
+  echo "$leftover" | awk '{print $1}' | xargs -r kill -9 2>/dev/null || true
+  status=1
+fi
 
 # dotnet test prints one summary per test project; add them up into the line CI reads.
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')

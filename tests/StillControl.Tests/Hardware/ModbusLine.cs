@@ -27,11 +27,20 @@ public sealed class ModbusLine : IDisposable
         lineMaster = files.PathOf("line-master");
         lineSlave = files.PathOf("line-slave");
         SlavePort = files.PathOf("slave");
-        masterPair = Socat(MasterPort, lineMaster);
-        Socat(lineSlave, SlavePort);
-        line = Python("rs485_line.py", lineMaster, lineSlave, $"{baud}");
-        WaitFor(line, "line ready");
-        StartSlave();
+        // A constructor that throws is never disposed: whatever it started is stopped here before the failure goes on.
+        try
+        {
+            masterPair = Socat(MasterPort, lineMaster);
+            Socat(lineSlave, SlavePort);
+            line = Python("rs485_line.py", lineMaster, lineSlave, $"{baud}");
+            WaitFor(line, "line ready");
+            StartSlave();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public string MasterPort { get; }

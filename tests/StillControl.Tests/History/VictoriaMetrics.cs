@@ -19,7 +19,19 @@ public sealed class VictoriaMetrics : IDisposable
     public int Port { get; } = StillControl.FreePort.Next();
     public string Url => $"http://127.0.0.1:{Port}";
 
-    public VictoriaMetrics() => Start();
+    public VictoriaMetrics()
+    {
+        // A constructor that throws is never disposed: a database that started but never answered is stopped here.
+        try
+        {
+            Start();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
 
     public void Start()
     {

@@ -52,7 +52,16 @@ public sealed class Mosquitto : IDisposable
             password_file {passwords}
             acl_file {acl}
             """);
-        Start();
+        // A constructor that throws is never disposed: a broker that started but never answered is stopped here.
+        try
+        {
+            Start();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public void Start()
@@ -111,6 +120,19 @@ public sealed class Mosquitto : IDisposable
     public Subscriber Subscribe(string topic, int port, params string[] extra)
     {
         var subscriber = new Subscriber(topic, port, extra);
+        try
+        {
+            return WaitUntilReady(subscriber, port);
+        }
+        catch
+        {
+            subscriber.Dispose();
+            throw;
+        }
+    }
+
+    private Subscriber WaitUntilReady(Subscriber subscriber, int port)
+    {
         var credentials = port == AnonymousPort ? Array.Empty<string>() : ["-u", StillUser, "-P", StillPassword];
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (DateTime.UtcNow < deadline)
@@ -123,7 +145,6 @@ public sealed class Mosquitto : IDisposable
                 Thread.Sleep(20);
             }
         }
-        subscriber.Dispose();
         throw new InvalidOperationException($"mosquitto_sub on port {port} did not receive its own ready ping within 15 s");
     }
 
