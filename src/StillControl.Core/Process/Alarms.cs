@@ -18,6 +18,16 @@ public enum AlarmCode
     LidOpen,
     /// <summary>An output (a valve on a bus module, say) did not take the value it was sent: the still is not under control.</summary>
     OutputFault,
+    /// <summary>Cross-check: the still-head vapour is hot and no distillate flows (a dead flow meter, or vapour going elsewhere).</summary>
+    VapourWithoutDistillate,
+    /// <summary>Cross-check: the distillate reads colder than the cooling water that cools it (an offset or drifting probe).</summary>
+    DistillateBelowCoolingWater,
+    /// <summary>The cooling water is too warm for a collecting phase's cooling maximum: a person decides.</summary>
+    CoolingLimitUnreachable,
+    /// <summary>A phase ran past its maximum (a warning), then past the grace after it (a hold).</summary>
+    PhaseOverdue,
+    /// <summary>Steam commanded at nothing for the starved time in a running batch: held.</summary>
+    SteamStarved,
     /// <summary>Sensor faults occupy one slot per channel from here on.</summary>
     SensorFault,
 }
@@ -36,6 +46,7 @@ public static class Alarms
         [
             "emergency-stop", "cooling-water-loss", "steam-overpressure", "cooling-water-outlet-trip", "distillate-overtemperature",
             "cooling-over-maximum", "cooling-water-outlet-high", "power-loss", "no-first-distillate", "loading-overdue", "lid-open", "output-fault",
+            "vapour-without-distillate", "distillate-below-cooling-water", "cooling-limit-unreachable", "phase-overdue", "steam-starved",
         ];
         fixedCodes.CopyTo(result, 0);
         foreach (var channel in Channels.All)
@@ -68,6 +79,29 @@ public struct AlarmSlot
     /// <summary>The entry in the batch's alarm log, or -1 outside a batch.</summary>
     public int LogIndex;
     public string Detail;
+    /// <summary>A warning whose condition has gone, since when: it clears after <see cref="StillController.WarningClearSeconds"/>.</summary>
+    public DateTimeOffset? ClearPendingSince;
+}
+
+/// <summary>An alarm slot as the batch state stores it, so a restart keeps unacknowledged alarms and latched trips.</summary>
+public sealed class StoredAlarm
+{
+    public string Code { get; set; } = "";
+    public bool Active { get; set; }
+    public bool Unacknowledged { get; set; }
+    public bool Trip { get; set; }
+    public int LogIndex { get; set; } = -1;
+    public string Detail { get; set; } = "";
+}
+
+/// <summary>A departure from the recipe that a person accepted, kept on the batch record.</summary>
+public sealed class DeviationRecord
+{
+    public DateTimeOffset At { get; set; }
+    public string Phase { get; set; } = "";
+    public string Code { get; set; } = "";
+    public string Detail { get; set; } = "";
+    public string Operator { get; set; } = "";
 }
 
 /// <summary>An alarm as the batch record keeps it.</summary>
@@ -80,6 +114,8 @@ public sealed class AlarmRecord
     public DateTimeOffset? ClearedAt { get; set; }
     public DateTimeOffset? AcknowledgedAt { get; set; }
     public string Detail { get; set; } = "";
+    /// <summary>How many times it was raised: a warning back within minutes of clearing is the same alarm, counted.</summary>
+    public int Occurrences { get; set; } = 1;
 
     [JsonIgnore]
     public bool IsTrip => Severity == "trip";

@@ -32,6 +32,8 @@ public sealed class PhaseRecord
     /// <summary>Commanded steam integrated over the time the batch was not held.</summary>
     public double SteamPercentSeconds { get; set; }
     public double RunningSeconds { get; set; }
+    /// <summary>What ended the phase (the next phase's reason for beginning); null while it runs.</summary>
+    public string? EndReason { get; set; }
 
     [JsonIgnore]
     public double? SteamMeanPercent => RunningSeconds > 0 ? SteamPercentSeconds / RunningSeconds : null;
@@ -86,6 +88,15 @@ public sealed class BatchState
     public double BelowEndSeconds { get; set; }
     public bool CoverAdvised { get; set; }
     public int CoverAdvisories { get; set; }
+    /// <summary>Cross-check counters: seconds the condition has held so far.</summary>
+    public double VapourWithoutDistillateSeconds { get; set; }
+    public double DistillateBelowCoolingInSeconds { get; set; }
+    /// <summary>Running seconds in the phase at which the phase watchdog holds the batch; null: the phase ends itself.</summary>
+    public double? WatchdogHoldAtSeconds { get; set; }
+    /// <summary>Seconds of running batch with steam commanded at nothing.</summary>
+    public double SteamStarvedSeconds { get; set; }
+    /// <summary>Departures from the recipe a person accepted (a cooling limit the water cannot reach).</summary>
+    public List<DeviationRecord> Deviations { get; set; } = [];
 
     public List<PhaseRecord> Phases { get; set; } = [];
     public List<Fraction> Fractions { get; set; } = [];
@@ -95,6 +106,49 @@ public sealed class BatchState
     public int CurrentFraction { get; set; } = -1;
 
     public DateTimeOffset? LastStepAt { get; set; }
+    /// <summary>The first step of this service run, and when its readings had all arrived: not stored, a restart settles again.</summary>
+    [JsonIgnore] public DateTimeOffset? FirstStepAt { get; set; }
+    [JsonIgnore] public DateTimeOffset? SettledAt { get; set; }
+
+    /// <summary>The alarm slots that are active or unacknowledged, as stored with the batch so that a restart keeps them.</summary>
+    public List<StoredAlarm> StoredAlarms
+    {
+        get
+        {
+            var stored = new List<StoredAlarm>();
+            for (var i = 0; i < AlarmSlots.Length; i++)
+            {
+                var slot = AlarmSlots[i];
+                if (!slot.Active && !slot.Unacknowledged) continue;
+                stored.Add(new StoredAlarm { Code = Alarms.Code(i), Active = slot.Active, Unacknowledged = slot.Unacknowledged, Trip = slot.Trip, LogIndex = slot.LogIndex, Detail = slot.Detail });
+            }
+            return stored;
+        }
+        set
+        {
+            foreach (var alarm in value ?? [])
+            {
+                var i = Alarms.SlotOf(alarm.Code);
+                if (i < 0) continue;
+                AlarmSlots[i] = new AlarmSlot
+                {
+                    Active = alarm.Active, Unacknowledged = alarm.Unacknowledged, Trip = alarm.Trip,
+                    LogIndex = alarm.LogIndex < AlarmLog.Count ? alarm.LogIndex : -1, Detail = alarm.Detail ?? "",
+                };
+            }
+        }
+    }
+
+    /// <summary>Whether a person accepted that this phase's cooling limit is out of the cooling water's reach.</summary>
+    public bool DeviationAccepted(Phase phase)
+    {
+        var name = phase.Name();
+        foreach (var deviation in Deviations)
+        {
+            if (deviation.Phase == name) return true;
+        }
+        return false;
+    }
 
     [JsonIgnore] public SignalMemory[] Signals { get; } = new SignalMemory[Channels.Count];
     [JsonIgnore] public AlarmSlot[] AlarmSlots { get; } = CreateSlots();
@@ -155,6 +209,9 @@ public sealed class BatchState
         FilteredStrengthPercentVolume = null;
         CoverAdvised = false;
         CoverAdvisories = 0;
+        VapourWithoutDistillateSeconds = DistillateBelowCoolingInSeconds = SteamStarvedSeconds = 0;
+        WatchdogHoldAtSeconds = null;
+        Deviations = [];
         Phases = [];
         Fractions = [];
         AlarmLog = [];

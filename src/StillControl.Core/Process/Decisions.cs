@@ -49,6 +49,10 @@ public sealed class Decisions
     public bool CoverLayerAdvised;
     public double? StrengthPercentVolume;
     public double? DistillateKilogramsPerMinute;
+    /// <summary>The steam isolation valve (a second, fail-closed shut-off) may be open: steam is wanted and no interlock holds.</summary>
+    public bool SteamIsolationOpen;
+    /// <summary>The service has just started and the sensors' first samples are still arriving: nothing is judged, outputs are safe.</summary>
+    public bool Settling;
 
     public List<ControllerEvent> Events { get; } = new(32);
 
@@ -63,7 +67,7 @@ public sealed class Decisions
     {
         At = at;
         Receiver = null;
-        Horn = Beacon = SteamInhibited = CoverLayerAdvised = false;
+        Horn = Beacon = SteamInhibited = CoverLayerAdvised = SteamIsolationOpen = Settling = false;
         StrengthPercentVolume = null;
         DistillateKilogramsPerMinute = null;
     }
@@ -73,6 +77,7 @@ public sealed class Decisions
     {
         SteamValvePercent = 0;
         CoolingValvePercent = 100;
+        SteamIsolationOpen = false;
         Horn = Beacon = true;
     }
 }

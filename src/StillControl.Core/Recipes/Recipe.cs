@@ -20,6 +20,7 @@ public sealed class Recipe
     public CoolingControl CoolingControl { get; set; } = new();
     public InterlockLimits Interlocks { get; set; } = new();
     public StrengthEstimateSettings Strength { get; set; } = new();
+    public PhaseWatchdogs Watchdogs { get; set; } = new();
     /// <summary>Plausibility limits per channel; a recipe names only the limits it changes.</summary>
     public SensorLimitsByChannel Sensors { get; set; } = new();
 
@@ -148,6 +149,8 @@ public sealed class HeadsPhase : IRunningPhase
     public string Receiver { get; set; } = "heads";
     /// <summary>Heads end at whichever of these is reached first.</summary>
     public HeadsEnd End { get; set; } = new();
+    /// <summary>Longer than this raises phase-overdue (heads of 0.5 kg take a few minutes).</summary>
+    public double MaximumDurationMinutes { get; set; } = 20;
 }
 
 public sealed class HeartsGrade
@@ -172,6 +175,8 @@ public sealed class HeartsPhase : IRunningPhase
     ];
     /// <summary>Strength must stay below a grade's end this long before the cut, so noise cannot cut early.</summary>
     public double StrengthConfirmSeconds { get; set; } = 30;
+    /// <summary>Longer than this raises phase-overdue.</summary>
+    public double MaximumDurationMinutes { get; set; } = 120;
 }
 
 public sealed class TailsPhase : IRunningPhase
@@ -202,6 +207,17 @@ public sealed class CoolingControl
     /// <summary>The cooling maximum must be exceeded this long with the valve fully open before steam is cut back.</summary>
     public double OverMaximumConfirmSeconds { get; set; } = 10;
     public double SteamCutbackPercentPerSecond { get; set; } = 1;
+    /// <summary>How close to its cooling-water inlet the condenser brings the distillate: inlet plus this at or over a phase's maximum makes it unreachable.</summary>
+    public double CondenserApproachCelsius { get; set; } = 2;
+}
+
+/// <summary>How long a batch may go without progress before it is held for a person.</summary>
+public sealed class PhaseWatchdogs
+{
+    /// <summary>A phase this long past its maximum (warned at the maximum) is held.</summary>
+    public double OverdueHoldAfterMinutes { get; set; } = 15;
+    /// <summary>Steam commanded at nothing this long in a running batch is held.</summary>
+    public double SteamStarvedMinutes { get; set; } = 10;
 }
 
 public sealed class InterlockLimits

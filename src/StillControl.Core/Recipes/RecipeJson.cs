@@ -24,6 +24,10 @@ public static class RecipeJson
     /// <summary>Parses and validates. Never throws for bad input: every problem comes back as a <see cref="RecipeError"/>.</summary>
     public static (Recipe? Recipe, IReadOnlyList<RecipeError> Errors) Parse(string json)
     {
+        if (json.Length > SafetyEnvelope.RecipeFileMaximumBytes)
+        {
+            return (null, [new RecipeError("(recipe)", $"{json.Length} characters", $"at most {SafetyEnvelope.RecipeFileMaximumBytes} bytes: a recipe is a few kilobytes")]);
+        }
         JsonDocument document;
         try
         {

@@ -2,7 +2,11 @@ using StillControl.Process;
 
 namespace StillControl.Recipes;
 
-/// <summary>Checks a recipe against the process's rules before any batch runs on it.</summary>
+/// <summary>
+/// Checks a recipe against the process's rules before any batch runs on it: consistency (a maximum above its target, grades from
+/// strong to weak) and the <see cref="SafetyEnvelope"/>, the absolute limits no recipe can leave. Every violation is named with
+/// its key, its value, the limit and why.
+/// </summary>
 public static class RecipeValidator
 {
     private static readonly Phase[] SlowPhases = [Phase.Loading, Phase.Sealed, Phase.Heads, Phase.Hearts];
@@ -19,9 +23,12 @@ public static class RecipeValidator
         }
 
         var interlocks = recipe.Interlocks;
-        Positive("interlocks.coolingFlowMinimumLitresPerMinute", interlocks.CoolingFlowMinimumLitresPerMinute, errors);
+        AtLeast("interlocks.coolingFlowMinimumLitresPerMinute", interlocks.CoolingFlowMinimumLitresPerMinute, SafetyEnvelope.CoolingFlowMinimumLitresPerMinute, errors);
         Positive("interlocks.steamPressureTripKilopascals", interlocks.SteamPressureTripKilopascals, errors);
+        AtMost("interlocks.steamPressureTripKilopascals", interlocks.SteamPressureTripKilopascals, SafetyEnvelope.SteamPressureTripMaximumKilopascals, errors);
         Positive("interlocks.distillateTripCelsius", interlocks.DistillateTripCelsius, errors);
+        AtMost("interlocks.distillateTripCelsius", interlocks.DistillateTripCelsius, SafetyEnvelope.DistillateTripMaximumCelsius, errors);
+        AtMost("interlocks.coolingOutTripCelsius", interlocks.CoolingOutTripCelsius, SafetyEnvelope.CoolingOutTripMaximumCelsius, errors);
         if (!(interlocks.CoolingOutWarnCelsius < interlocks.CoolingOutTripCelsius))
         {
             Fail("interlocks.coolingOutWarnCelsius", interlocks.CoolingOutWarnCelsius, $"below interlocks.coolingOutTripCelsius ({Show(interlocks.CoolingOutTripCelsius)})");
@@ -31,6 +38,31 @@ public static class RecipeValidator
         {
             ValidateSteam(phase, recipe.SteamFor(phase), recipe, errors);
             ValidateCooling(phase, recipe.CoolingFor(phase), recipe, errors);
+        }
+
+        // Heads about 30 °C, hearts not above 30 °C, tails higher: on the distillate the seed's figures hold, and the hearts are
+        // never run hotter than the tails.
+        var headsCooling = recipe.Heads.Cooling;
+        var heartsCooling = recipe.Hearts.Cooling;
+        var tailsCooling = recipe.Tails.Cooling;
+        if (headsCooling?.Channel == CoolingChannels.Distillate)
+        {
+            AtMost("heads.cooling.maximumCelsius", headsCooling.MaximumCelsius, SafetyEnvelope.HeadsDistillateMaximumCelsius, errors);
+        }
+        if (heartsCooling?.Channel == CoolingChannels.Distillate)
+        {
+            AtMost("hearts.cooling.maximumCelsius", heartsCooling.MaximumCelsius, SafetyEnvelope.HeartsDistillateMaximumCelsius, errors);
+        }
+        if (heartsCooling is not null && tailsCooling is not null && heartsCooling.Channel == tailsCooling.Channel)
+        {
+            if (!(heartsCooling.MaximumCelsius <= tailsCooling.MaximumCelsius))
+            {
+                Fail("hearts.cooling.maximumCelsius", heartsCooling.MaximumCelsius, $"at most tails.cooling.maximumCelsius ({Show(tailsCooling.MaximumCelsius)}): hearts are cooled harder than tails");
+            }
+            if (!(heartsCooling.TargetCelsius <= tailsCooling.TargetCelsius))
+            {
+                Fail("hearts.cooling.targetCelsius", heartsCooling.TargetCelsius, $"at most tails.cooling.targetCelsius ({Show(tailsCooling.TargetCelsius)}): hearts are cooled harder than tails");
+            }
         }
 
         // 缓汽蒸馏，大汽追尾: strong steam must really be stronger than anything slow steam may reach.
@@ -47,7 +79,7 @@ public static class RecipeValidator
 
         var loading = recipe.Loading;
         InRange("loading.coverLayerAtBedSurfaceCelsius", loading.CoverLayerAtBedSurfaceCelsius, 20, 100, errors);
-        Positive("loading.maximumDurationMinutes", loading.MaximumDurationMinutes, errors);
+        InRange("loading.maximumDurationMinutes", loading.MaximumDurationMinutes, 1, 24 * 60, errors);
 
         var first = recipe.Sealed.FirstDistillate;
         if (first.FlowLitresPerMinute is null && first.RiseAboveCoolingInCelsius is null)
@@ -62,7 +94,7 @@ public static class RecipeValidator
         {
             Positive("sealed.firstDistillate.riseAboveCoolingInCelsius", rise, errors);
         }
-        Positive("sealed.maximumWaitMinutes", recipe.Sealed.MaximumWaitMinutes, errors);
+        InRange("sealed.maximumWaitMinutes", recipe.Sealed.MaximumWaitMinutes, 1, 24 * 60, errors);
 
         var heads = recipe.Heads;
         Receiver("heads.receiver", heads.Receiver, errors);
@@ -70,9 +102,14 @@ public static class RecipeValidator
         {
             Fail("heads.end", "all null", "at least one of massKilograms, volumeLitres, durationMinutes");
         }
-        if (heads.End.MassKilograms is { } mass) Positive("heads.end.massKilograms", mass, errors);
-        if (heads.End.VolumeLitres is { } volume) Positive("heads.end.volumeLitres", volume, errors);
-        if (heads.End.DurationMinutes is { } minutes) Positive("heads.end.durationMinutes", minutes, errors);
+        if (heads.End.MassKilograms is { } mass) AtLeast("heads.end.massKilograms", mass, SafetyEnvelope.HeadsMassMinimumKilograms, errors);
+        if (heads.End.VolumeLitres is { } volume) AtLeast("heads.end.volumeLitres", volume, SafetyEnvelope.HeadsVolumeMinimumLitres, errors);
+        if (heads.End.DurationMinutes is { } minutes) AtLeast("heads.end.durationMinutes", minutes, SafetyEnvelope.HeadsDurationMinimumMinutes, errors);
+        InRange("heads.maximumDurationMinutes", heads.MaximumDurationMinutes, 1, 24 * 60, errors);
+        if (heads.End.DurationMinutes is { } headsMinutes && !(headsMinutes < heads.MaximumDurationMinutes))
+        {
+            Fail("heads.end.durationMinutes", headsMinutes, $"below heads.maximumDurationMinutes ({Show(heads.MaximumDurationMinutes)})");
+        }
 
         var hearts = recipe.Hearts;
         if (hearts.Grades.Count == 0)
@@ -103,6 +140,10 @@ public static class RecipeValidator
             {
                 Fail($"{path}.receiver", grade.Receiver, $"a receiver other than the tails receiver '{recipe.Tails.Receiver}'");
             }
+            if (grade.Receiver == recipe.Steaming.Receiver || SafetyEnvelope.ForbiddenHeartsReceivers.Contains(grade.Receiver))
+            {
+                Fail($"{path}.receiver", grade.Receiver, $"a receiver other than the steaming receiver '{recipe.Steaming.Receiver}' and {string.Join(", ", SafetyEnvelope.ForbiddenHeartsReceivers.Select(r => $"'{r}'"))}: spirit never goes to the drain");
+            }
             if (!(grade.EndBelowStrengthPercentVolume > 0 && grade.EndBelowStrengthPercentVolume < previous))
             {
                 Fail($"{path}.endBelowStrengthPercentVolume", grade.EndBelowStrengthPercentVolume,
@@ -110,7 +151,8 @@ public static class RecipeValidator
             }
             previous = grade.EndBelowStrengthPercentVolume;
         }
-        NonNegative("hearts.strengthConfirmSeconds", hearts.StrengthConfirmSeconds, errors);
+        InRange("hearts.strengthConfirmSeconds", hearts.StrengthConfirmSeconds, 0, 600, errors);
+        InRange("hearts.maximumDurationMinutes", hearts.MaximumDurationMinutes, 1, 24 * 60, errors);
 
         var tails = recipe.Tails;
         Receiver("tails.receiver", tails.Receiver, errors);
@@ -118,10 +160,11 @@ public static class RecipeValidator
         {
             Fail("tails.endBelowStrengthPercentVolume", tails.EndBelowStrengthPercentVolume, $"above 0 and below the last hearts grade's end ({Show(previous)} % vol)");
         }
-        Positive("tails.maximumDurationMinutes", tails.MaximumDurationMinutes, errors);
+        InRange("tails.maximumDurationMinutes", tails.MaximumDurationMinutes, 1, 24 * 60, errors);
 
         Receiver("steaming.receiver", recipe.Steaming.Receiver, errors);
-        Positive("steaming.minimumDurationMinutes", recipe.Steaming.MinimumDurationMinutes, errors);
+        AtLeast("steaming.minimumDurationMinutes", recipe.Steaming.MinimumDurationMinutes, SafetyEnvelope.SteamingMinimumMinutes, errors);
+        AtMost("steaming.minimumDurationMinutes", recipe.Steaming.MinimumDurationMinutes, new EnvelopeLimit(24 * 60, "min", "a day"), errors);
 
         var cooling = recipe.CoolingControl;
         Positive("coolingControl.proportionalPercentPerKelvin", cooling.ProportionalPercentPerKelvin, errors);
@@ -129,9 +172,30 @@ public static class RecipeValidator
         InRange("coolingControl.valveMinimumPercent", cooling.ValveMinimumPercent, 0, 99, errors);
         NonNegative("coolingControl.overMaximumConfirmSeconds", cooling.OverMaximumConfirmSeconds, errors);
         Positive("coolingControl.steamCutbackPercentPerSecond", cooling.SteamCutbackPercentPerSecond, errors);
+        InRange("coolingControl.overMaximumConfirmSeconds", cooling.OverMaximumConfirmSeconds, 0, 600, errors);
+        Positive("coolingControl.condenserApproachCelsius", cooling.CondenserApproachCelsius, errors);
+        AtMost("coolingControl.condenserApproachCelsius", cooling.CondenserApproachCelsius, SafetyEnvelope.CondenserApproachMaximumCelsius, errors);
 
-        InRange("strength.calibrationOffsetPercentVolume", recipe.Strength.CalibrationOffsetPercentVolume, -20, 20, errors);
-        NonNegative("strength.filterSeconds", recipe.Strength.FilterSeconds, errors);
+        var offset = SafetyEnvelope.CalibrationOffsetMaximumPercentVolume;
+        if (!(Math.Abs(recipe.Strength.CalibrationOffsetPercentVolume) <= offset.Value))
+        {
+            Fail("strength.calibrationOffsetPercentVolume", recipe.Strength.CalibrationOffsetPercentVolume, $"from -{offset.Text} to {offset.Text} (safety envelope: {offset.Why})");
+        }
+        InRange("strength.filterSeconds", recipe.Strength.FilterSeconds, 0, 300, errors);
+
+        var watchdogs = recipe.Watchdogs;
+        if (watchdogs is null)
+        {
+            Fail("watchdogs", null, "an object with overdueHoldAfterMinutes and steamStarvedMinutes");
+        }
+        else
+        {
+            Positive("watchdogs.overdueHoldAfterMinutes", watchdogs.OverdueHoldAfterMinutes, errors);
+            AtMost("watchdogs.overdueHoldAfterMinutes", watchdogs.OverdueHoldAfterMinutes, SafetyEnvelope.OverdueHoldAfterMaximumMinutes, errors);
+            Positive("watchdogs.steamStarvedMinutes", watchdogs.SteamStarvedMinutes, errors);
+            AtMost("watchdogs.steamStarvedMinutes", watchdogs.SteamStarvedMinutes, SafetyEnvelope.SteamStarvedMaximumMinutes, errors);
+        }
+        var defaults = new SensorLimitsByChannel();
 
         foreach (var channel in Channels.All)
         {
@@ -146,11 +210,38 @@ public static class RecipeValidator
             {
                 Fail($"{path}.minimumValue", limits.MinimumValue, $"below maximumValue ({Show(limits.MaximumValue)})");
             }
-            if (limits.MaximumRatePerSecond is { } rate) Positive($"{path}.maximumRatePerSecond", rate, errors);
-            Positive($"{path}.staleSeconds", limits.StaleSeconds, errors);
-            if (limits.StuckSeconds is { } stuck && !(stuck > limits.StaleSeconds))
+            var standard = defaults[channel];
+            if (!(limits.MinimumValue >= standard.MinimumValue - Math.Abs(standard.MaximumValue - standard.MinimumValue)) || !(limits.MaximumValue <= standard.MaximumValue * 2))
             {
-                Fail($"{path}.stuckSeconds", stuck, $"null or longer than staleSeconds ({Show(limits.StaleSeconds)})");
+                Fail($"{path}.maximumValue", limits.MaximumValue, $"a range within {Show(standard.MinimumValue - Math.Abs(standard.MaximumValue - standard.MinimumValue))} to {Show(standard.MaximumValue * 2)} {channel.Unit()} (safety envelope: a plausibility range wider than twice the default's accepts a broken sensor)");
+            }
+            // The quality checks can be tuned but never switched off: where the default checks, the recipe checks too.
+            var rateLimit = SafetyEnvelope.RateMaximumFactor;
+            if (limits.MaximumRatePerSecond is { } rate)
+            {
+                Positive($"{path}.maximumRatePerSecond", rate, errors);
+                if (standard.MaximumRatePerSecond is { } usual && !(rate <= usual * rateLimit.Value))
+                {
+                    Fail($"{path}.maximumRatePerSecond", rate, $"at most {Show(usual * rateLimit.Value)} {channel.Unit()}/s, {rateLimit.Text} of {Show(usual)} (safety envelope: {rateLimit.Why})");
+                }
+            }
+            else if (standard.MaximumRatePerSecond is { } usual)
+            {
+                Fail($"{path}.maximumRatePerSecond", null, $"a number above 0 and at most {Show(usual * rateLimit.Value)} {channel.Unit()}/s (safety envelope: {rateLimit.Why})");
+            }
+            Positive($"{path}.staleSeconds", limits.StaleSeconds, errors);
+            AtMost($"{path}.staleSeconds", limits.StaleSeconds, SafetyEnvelope.StaleSecondsMaximum, errors);
+            if (limits.StuckSeconds is { } stuck)
+            {
+                if (!(stuck > limits.StaleSeconds))
+                {
+                    Fail($"{path}.stuckSeconds", stuck, $"longer than staleSeconds ({Show(limits.StaleSeconds)})");
+                }
+                AtMost($"{path}.stuckSeconds", stuck, SafetyEnvelope.StuckSecondsMaximum, errors);
+            }
+            else if (standard.StuckSeconds is not null)
+            {
+                Fail($"{path}.stuckSeconds", null, $"a number of seconds above staleSeconds and at most {SafetyEnvelope.StuckSecondsMaximum.Text} (safety envelope: the stuck check can be tuned, never switched off; {SafetyEnvelope.StuckSecondsMaximum.Why})");
             }
         }
 
@@ -185,6 +276,18 @@ public static class RecipeValidator
         {
             errors.Add(new RecipeError($"{path}.rampPercentPerSecond", Show(steam.RampPercentPerSecond), "above 0 and at most 100"));
         }
+        if (expected == SteamRules.Slow)
+        {
+            AtMost($"{path}.valveMaximumPercent", steam.ValveMaximumPercent, SafetyEnvelope.SlowValveMaximumPercent, errors);
+            AtMost($"{path}.pressureMaximumKilopascals", steam.PressureMaximumKilopascals,
+                phase == Phase.Loading ? SafetyEnvelope.LoadingPressureMaximumKilopascals : SafetyEnvelope.DistillingPressureMaximumKilopascals, errors);
+            AtMost($"{path}.rampPercentPerSecond", steam.RampPercentPerSecond, SafetyEnvelope.SlowRampMaximumPercentPerSecond, errors);
+        }
+        else
+        {
+            AtMost($"{path}.pressureMaximumKilopascals", steam.PressureMaximumKilopascals, SafetyEnvelope.StrongPressureMaximumKilopascals, errors);
+            AtMost($"{path}.rampPercentPerSecond", steam.RampPercentPerSecond, SafetyEnvelope.StrongRampMaximumPercentPerSecond, errors);
+        }
         if (steam.DistillateFlowTargetKilogramsPerMinute is { } target)
         {
             if (phase is not (Phase.Heads or Phase.Hearts))
@@ -213,6 +316,7 @@ public static class RecipeValidator
         }
         var limit = cooling.Channel == CoolingChannels.Distillate ? recipe.Interlocks.DistillateTripCelsius : recipe.Interlocks.CoolingOutWarnCelsius;
         var limitName = cooling.Channel == CoolingChannels.Distillate ? "interlocks.distillateTripCelsius" : "interlocks.coolingOutWarnCelsius";
+        AtLeast($"{path}.targetCelsius", cooling.TargetCelsius, SafetyEnvelope.CoolingTargetMinimumCelsius, errors);
         if (!(cooling.TargetCelsius > 0 && cooling.TargetCelsius < cooling.MaximumCelsius))
         {
             errors.Add(new RecipeError($"{path}.targetCelsius", Show(cooling.TargetCelsius), $"above 0 and below maximumCelsius ({Show(cooling.MaximumCelsius)})"));
@@ -220,6 +324,24 @@ public static class RecipeValidator
         if (!(cooling.MaximumCelsius < limit))
         {
             errors.Add(new RecipeError($"{path}.maximumCelsius", Show(cooling.MaximumCelsius), $"below {limitName} ({Show(limit)})"));
+        }
+    }
+
+    /// <summary>The value may not exceed the envelope's limit; the message names the limit and why it is there.</summary>
+    private static void AtMost(string path, double value, EnvelopeLimit limit, List<RecipeError> errors)
+    {
+        if (!(value <= limit.Value))
+        {
+            errors.Add(new RecipeError(path, Show(value), $"at most {limit.Text} (safety envelope: {limit.Why})"));
+        }
+    }
+
+    /// <summary>The value may not fall below the envelope's limit; the message names the limit and why it is there.</summary>
+    private static void AtLeast(string path, double value, EnvelopeLimit limit, List<RecipeError> errors)
+    {
+        if (!(value >= limit.Value) || double.IsInfinity(value))
+        {
+            errors.Add(new RecipeError(path, Show(value), $"at least {limit.Text} (safety envelope: {limit.Why})"));
         }
     }
 

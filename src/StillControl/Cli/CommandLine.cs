@@ -195,7 +195,7 @@ public static class CommandLine
         var report = BatchReport.From(state, recipe.Name);
         var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         var result = new SimulationResult(
-            report.BatchId, report.Outcome == "running" ? "held" : report.Outcome,
+            report.BatchId, report.Outcome == "running" ? "unfinished" : report.Outcome,
             distiller.EndReason ?? $"stopped before the batch ended; outputs safe; 'simulate --resume --journal {journalPath}' continues it", seed,
             report.Phases, report.Fractions, report.Alarms, report.OperatorActions,
             cycle.InterlockLatencyMaxMilliseconds is { } latency ? Math.Round(latency, 1) : null,

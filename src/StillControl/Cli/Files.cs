@@ -9,7 +9,7 @@ public static class Files
     public static Recipe LoadRecipe(string? path)
     {
         if (path is null) return DefaultRecipe.Create();
-        var (recipe, errors) = RecipeJson.Parse(Read(path, "recipe"));
+        var (recipe, errors) = RecipeJson.Parse(Read(path, "recipe", SafetyEnvelope.RecipeFileMaximumBytes));
         if (recipe is null)
         {
             throw new BadInputException($"recipe {path}: " + string.Join(Environment.NewLine + $"recipe {path}: ", errors));
@@ -28,10 +28,14 @@ public static class Files
         return scenario;
     }
 
-    public static string Read(string path, string what)
+    public static string Read(string path, string what, long? maximumBytes = null)
     {
         try
         {
+            if (maximumBytes is { } limit && new FileInfo(path) is { Exists: true } file && file.Length > limit)
+            {
+                throw new BadInputException($"{what} {path}: {file.Length} bytes, larger than the {limit} bytes a {what} file may have");
+            }
             return File.ReadAllText(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)

@@ -129,6 +129,8 @@ public class StillControllerTests
         h.Values[Channel.Distillate] = 35;
         h.StepSeconds(60);
         Assert.Equal(100, h.Decisions.CoolingValvePercent);
+        // Cold cooling water, so a 15 °C distillate is one the condenser can make (colder than its water would be a bad probe).
+        h.Values[Channel.CoolingIn] = 8;
         h.Values[Channel.Distillate] = 15;
         h.StepSeconds(5);
         Assert.True(h.Decisions.CoolingValvePercent < 60, "anti-windup: the valve leaves full open within seconds of the error turning");

@@ -32,9 +32,9 @@ public class RecipeJsonTests
     [Fact]
     public void A_recipe_names_only_what_it_changes()
     {
-        var (recipe, errors) = RecipeJson.Parse("""{ "name": "sauce", "hearts": { "cooling": { "targetCelsius": 38, "maximumCelsius": 42 } }, "interlocks": { "distillateTripCelsius": 55 } }""");
+        var (recipe, errors) = RecipeJson.Parse("""{ "name": "cool-hearts", "hearts": { "cooling": { "targetCelsius": 24, "maximumCelsius": 28 } }, "interlocks": { "distillateTripCelsius": 48 } }""");
         Assert.Empty(errors);
-        Assert.Equal(38, recipe!.Hearts.Cooling.TargetCelsius);
+        Assert.Equal(24, recipe!.Hearts.Cooling.TargetCelsius);
         Assert.Equal("distillate", recipe.Hearts.Cooling.Channel);
         Assert.Equal(2, recipe.Hearts.Grades.Count);
         Assert.Equal(0.5, recipe.Heads.End.MassKilograms);
