@@ -53,6 +53,8 @@ public struct SignalMemory
     public DateTimeOffset LastTimestamp;
     public double LastRaw;
     public DateTimeOffset RawSince;
+    /// <summary>The trend of the accepted readings, units per second (an exponential average of their slope).</summary>
+    public double SlopePerSecond;
 
     public readonly bool IsGood => Status == ReadingQuality.Good;
     public readonly bool IsConfigured => Status != ReadingQuality.NotConfigured;
@@ -95,6 +97,8 @@ public sealed class BatchState
     public double? WatchdogHoldAtSeconds { get; set; }
     /// <summary>Seconds of running batch with steam commanded at nothing.</summary>
     public double SteamStarvedSeconds { get; set; }
+    /// <summary>The distillate mass flow's recent average, against which the flow trim tells a falling flow.</summary>
+    public double? DistillateFlowTrendKilogramsPerMinute { get; set; }
     /// <summary>Departures from the recipe a person accepted (a cooling limit the water cannot reach).</summary>
     public List<DeviationRecord> Deviations { get; set; } = [];
 
@@ -205,6 +209,7 @@ public sealed class BatchState
         HeldSince = null;
         CoolingLoop.Reset();
         FlowTrim.Reset();
+        DistillateFlowTrendKilogramsPerMinute = null;
         PressureTrimPercent = SteamCutbackPercent = OverMaximumSeconds = BelowEndSeconds = 0;
         FilteredStrengthPercentVolume = null;
         CoverAdvised = false;

@@ -15,6 +15,18 @@ public static class SignalCheck
     /// <summary>How long a source may hold one value between conversions before a step is judged over the poll interval alone.</summary>
     public const double HoldAllowanceSeconds = 1.0;
 
+    /// <summary>An 85.0 °C is believed only within this of where the reading's own trend says it should be.</summary>
+    public const double PowerOnTrendToleranceCelsius = 0.5;
+
+    /// <summary>
+    /// An exact 85.0 °C repeated this long is a thermometer that keeps resetting (its power-on value, again and again), not a still
+    /// head holding 85.0 to the last bit: real readings near there move by a resolution step within seconds.
+    /// </summary>
+    public const double PowerOnRepeatSeconds = 5.0;
+
+    /// <summary>Weight of the newest step in the trend (an exponential average of the accepted readings' slope).</summary>
+    private const double TrendWeight = 0.3;
+
     public static void Update(ReadingSnapshot readings, SignalMemory[] memory, Recipe recipe, DateTimeOffset now)
     {
         for (var i = 0; i < Channels.Count; i++)
@@ -57,6 +69,10 @@ public static class SignalCheck
                     {
                         m.LastAcceptedSince = reading.Timestamp;
                     }
+                    if (m.HasAccepted && (reading.Timestamp - m.LastAcceptedAt).TotalSeconds is var seconds and > 0)
+                    {
+                        m.SlopePerSecond += ((value - m.LastAccepted) / seconds - m.SlopePerSecond) * TrendWeight;
+                    }
                     m.HasAccepted = true;
                     m.LastAccepted = value;
                     m.LastAcceptedAt = reading.Timestamp;
@@ -80,10 +96,20 @@ public static class SignalCheck
         {
             return FaultReason.OutOfRange;
         }
-        // A real 85.0 is possible in a still head, so the power-on value is rejected only when the process was not already there.
-        if (channel.IsTemperature() && value == PowerOnCelsius && (!m.HasAccepted || Math.Abs(m.LastAccepted - PowerOnCelsius) > 1.0))
+        // A real 85.0 is possible in a still head, so the power-on value is judged against the reading's own history: believed only
+        // where the trend of the accepted readings leads to it, and never when it repeats to the last bit for seconds.
+        if (channel.IsTemperature() && value == PowerOnCelsius)
         {
-            return FaultReason.PowerOnValue;
+            if (!m.HasAccepted)
+            {
+                return FaultReason.PowerOnValue;
+            }
+            var expected = m.LastAccepted + m.SlopePerSecond * Math.Min((at - m.LastAcceptedAt).TotalSeconds, limits.StaleSeconds);
+            var repeatedSeconds = m.LastRaw == PowerOnCelsius && m.RawSince != default ? (at - m.RawSince).TotalSeconds : 0;
+            if (Math.Abs(expected - PowerOnCelsius) > PowerOnTrendToleranceCelsius || repeatedSeconds >= PowerOnRepeatSeconds)
+            {
+                return FaultReason.PowerOnValue;
+            }
         }
         if (limits.MaximumRatePerSecond is { } rate && m.HasAccepted)
         {

@@ -20,9 +20,18 @@ public static class FaultKinds
     public const string SteamValveUnresponsive = "steam-valve-unresponsive";
     /// <summary>The lid is lifted (or its switch wire cut): the lid switch reads open.</summary>
     public const string LidOpen = "lid-open";
+    /// <summary>A reading that walks away from the truth at <c>ratePerSecond</c> (channel units per second), plausibly, a little at a time.</summary>
+    public const string SensorDrift = "sensor-drift";
+    /// <summary>A reading off by a fixed <c>value</c> (channel units), as a probe pulled out of its well or miscalibrated.</summary>
+    public const string SensorOffset = "sensor-offset";
+    /// <summary>A pulse meter that stopped counting: it reads zero, whatever flows.</summary>
+    public const string SensorDead = "sensor-dead";
+    /// <summary>The steam valve sticks where it is: it takes its commands without complaint and does not move.</summary>
+    public const string SteamValveStuckOpen = "steam-valve-stuck-open";
 
     public static readonly string[] All =
-        [CoolingWaterLoss, CoolingWaterHot, SteamPressureSurge, SensorDisconnect, SensorStuck, SensorSpike, SensorPowerOnReading, EmergencyStop, SteamValveUnresponsive, LidOpen];
+        [CoolingWaterLoss, CoolingWaterHot, SteamPressureSurge, SensorDisconnect, SensorStuck, SensorSpike, SensorPowerOnReading, EmergencyStop,
+         SteamValveUnresponsive, LidOpen, SensorDrift, SensorOffset, SensorDead, SteamValveStuckOpen];
 
     public static bool NeedsChannel(string kind) => kind.StartsWith("sensor-", StringComparison.Ordinal);
 }
@@ -48,6 +57,10 @@ public sealed class ScenarioFault : IScenarioTiming
     public double? ValueCelsius { get; set; }
     /// <summary>steam-pressure-surge: how many times the normal steam flow the surge pushes (default 2.5).</summary>
     public double? Factor { get; set; }
+    /// <summary>sensor-offset: the offset, in the channel's unit.</summary>
+    public double? Value { get; set; }
+    /// <summary>sensor-drift: how fast the reading walks away, in the channel's unit per second.</summary>
+    public double? RatePerSecond { get; set; }
 
     [JsonIgnore] public Channel ChannelValue { get; set; }
 }
@@ -84,6 +97,8 @@ public sealed class Scenario
     public bool StrengthMeter { get; set; }
     /// <summary>Fit a lid switch (<c>lid-closed</c>): it reads closed once the distiller has sealed the still.</summary>
     public bool LidSwitch { get; set; } = true;
+    /// <summary>Fit a steam isolation valve (a fail-closed solenoid before the modulating valve) that the controller closes on every trip.</summary>
+    public bool IsolationValve { get; set; } = true;
     public StillModelParameters Still { get; set; } = new();
 
     public static readonly JsonSerializerOptions Options = new()
@@ -152,6 +167,26 @@ public sealed class Scenario
             else if (fault.Kind == FaultKinds.CoolingWaterHot && fault.ValueCelsius is { } inlet && !(inlet > 0 && inlet < 100))
             {
                 errors.Add($"{path}.valueCelsius = {Show(inlet)}: above 0 and below 100 °C");
+            }
+            if (fault.Kind == FaultKinds.SensorOffset && fault.Value is not { } offset)
+            {
+                errors.Add($"{path}.value = null: the offset in the channel's unit (e.g. -10)");
+            }
+            else if (fault.Value is { } v && (fault.Kind != FaultKinds.SensorOffset || !(Math.Abs(v) <= 1000)))
+            {
+                errors.Add($"{path}.value = {Show(v)}: only sensor-offset takes a value, from -1000 to 1000");
+            }
+            if (fault.Kind == FaultKinds.SensorDrift && !(fault.RatePerSecond is { } rate && rate != 0 && Math.Abs(rate) <= 10))
+            {
+                errors.Add($"{path}.ratePerSecond = {Show(fault.RatePerSecond)}: a drift rate in the channel's unit per second, not 0, from -10 to 10");
+            }
+            else if (fault.Kind != FaultKinds.SensorDrift && fault.RatePerSecond is { } r)
+            {
+                errors.Add($"{path}.ratePerSecond = {Show(r)}: only sensor-drift takes a rate");
+            }
+            if (fault.Kind == FaultKinds.SensorDead && fault.ChannelValue is not (Channel.CoolingFlow or Channel.DistillateFlow))
+            {
+                errors.Add($"{path}.channel = {Quote(fault.Channel)}: a pulse meter (cooling-flow or distillate-flow)");
             }
             if (fault.Factor is { } factor && !(factor > 0 && factor <= 10))
             {

@@ -70,26 +70,50 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
     public void Apply(Decisions decisions)
     {
         var steam = decisions.SteamValvePercent;
-        // A steam valve whose driver stopped answering stays at its last opening, whatever the controller now asks.
+        // A steam valve whose driver stopped answering stays at its last opening, whatever the controller now asks; one stuck
+        // mechanically does the same without a word.
         if (lastAdvance is { } at && FaultActive(FaultKinds.SteamValveUnresponsive, null, at) is not null)
         {
-            stuckSteamPercent ??= Outputs.SteamValvePercent;
+            stuckSteamPercent ??= ModulatingValvePercent;
             steam = stuckSteamPercent.Value;
+            mechanicallyStuckPercent = null;
+        }
+        else if (lastAdvance is { } when && FaultActive(FaultKinds.SteamValveStuckOpen, null, when) is not null)
+        {
+            stuckSteamPercent = null;
+            mechanicallyStuckPercent ??= ModulatingValvePercent;
+            steam = mechanicallyStuckPercent.Value;
         }
         else
         {
             stuckSteamPercent = null;
+            mechanicallyStuckPercent = null;
         }
-        Outputs = new OutputState(steam, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon);
+        ModulatingValvePercent = steam;
+        // The isolation valve, fitted, is the second way to shut the steam: closed, no steam passes whatever the modulating valve does.
+        IsolationOpen = !scenario.IsolationValve || decisions.SteamIsolationOpen;
+        Outputs = new OutputState(IsolationOpen ? steam : 0, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon);
     }
 
     private double? stuckSteamPercent;
+    private double? mechanicallyStuckPercent;
+
+    /// <summary>Where the modulating steam valve actually stands (it may be stuck).</summary>
+    public double ModulatingValvePercent { get; private set; }
+
+    /// <summary>The isolation valve lets steam through (always, where none is fitted).</summary>
+    public bool IsolationOpen { get; private set; } = true;
 
     public string? Fault => stuckSteamPercent is { } stuck
         ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"steam valve not answering (simulated driver), left at {stuck:0.#} %")
         : null;
 
-    public void SetSafe() => Outputs = OutputState.Safe;
+    public void SetSafe()
+    {
+        Outputs = OutputState.Safe;
+        ModulatingValvePercent = 0;
+        IsolationOpen = !scenario.IsolationValve;
+    }
 
     /// <summary>Outputs as real wiring drives them (the Pi layer's tests: PWM duty and relay pins turned back into valve openings).</summary>
     public void Drive(OutputState outputs) => Outputs = outputs;
@@ -195,8 +219,20 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
         {
             return Reading.Good(85.0, at);
         }
+        if (FaultActive(FaultKinds.SensorDead, channel, at) is not null)
+        {
+            return Reading.Good(0, at);
+        }
 
         var value = TrueValue(channel, at);
+        if (FaultActive(FaultKinds.SensorOffset, channel, at) is { } offset)
+        {
+            value += offset.Value ?? 0;
+        }
+        if (FaultActive(FaultKinds.SensorDrift, channel, at) is { } drift && schedule.DueAt(drift) is { } since)
+        {
+            value += (drift.RatePerSecond ?? 0) * (at - since).TotalSeconds;
+        }
         if (spec.NoiseStandardDeviation > 0)
         {
             var noise = spec.NoiseStandardDeviation * random.NextGaussian();

@@ -42,6 +42,7 @@ public static partial class StillController
         state.CoolingValvePercent = 100;
         state.CoolingLoop.Reset();
         state.FlowTrim.Reset();
+        state.DistillateFlowTrendKilogramsPerMinute = null;
         state.PressureTrimPercent = 0;
         if (!state.Held)
         {

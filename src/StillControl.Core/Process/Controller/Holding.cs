@@ -13,6 +13,7 @@ public static partial class StillController
         state.HeldSince = now;
         state.CoolingLoop.Reset();
         state.FlowTrim.Reset();
+        state.DistillateFlowTrendKilogramsPerMinute = null;
         d.Events.Add(new ControllerEvent(EventKind.Held, now, state.Phase, cause, $"batch held in {state.Phase.Name()}: {cause}; steam closed, cooling open"));
     }
 
@@ -25,6 +26,7 @@ public static partial class StillController
         state.HeldSince = null;
         state.CoolingLoop.Reset();
         state.FlowTrim.Reset();
+        state.DistillateFlowTrendKilogramsPerMinute = null;
         return cause;
     }
 }

@@ -18,6 +18,10 @@ public static partial class StillController
     /// has), and opening steam would only send more vapour where the condensate is not coming from.
     /// </summary>
     private const double FlowTrimMinimumShareOfTarget = 0.5;
+    /// <summary>Time constant of the flow the trim compares against to tell a falling flow from noise.</summary>
+    private const double FlowTrendSeconds = 30;
+    /// <summary>Flow this far below its own recent average is falling: condensate is going away, and steam must not chase it.</summary>
+    private const double FallingFlowShare = 0.85;
     /// <summary>With a deviation accepted, the cut-back acts this far above what the cooling water can reach.</summary>
     private const double AcceptedDeviationMarginCelsius = 2;
 
@@ -125,11 +129,15 @@ public static partial class StillController
             var massFlow = flow.Value * EthanolWater.DensityKilogramsPerLitreAt(state.StrengthPercentVolume ?? 60);
             var trimmed = state.FlowTrim.Update(target - massFlow, dt, FlowTrimGainPercentPerKilogramPerMinute, FlowTrimIntegralSeconds,
                 steam.ValveMinimumPercent, steam.ValveMaximumPercent, initialOutput: state.SteamValvePercent > 0 ? state.SteamValvePercent : steam.ValvePercent);
-            if (massFlow < target * FlowTrimMinimumShareOfTarget)
+            var recent = state.DistillateFlowTrendKilogramsPerMinute ?? massFlow;
+            state.DistillateFlowTrendKilogramsPerMinute = recent + (massFlow - recent) * Math.Min(1, dt / FlowTrendSeconds);
+            if (massFlow < target * FlowTrimMinimumShareOfTarget || massFlow < recent * FallingFlowShare)
             {
                 // Condensate is not arriving: never open steam because of that. The trim may close, never open, and its memory
                 // follows so it does not jump open when flow returns.
-                var ceiling = Math.Min(steam.ValvePercent, Math.Max(state.SteamValvePercent, steam.ValveMinimumPercent));
+                var ceiling = massFlow < target * FlowTrimMinimumShareOfTarget
+                    ? Math.Min(steam.ValvePercent, Math.Max(state.SteamValvePercent, steam.ValveMinimumPercent))
+                    : Math.Max(state.SteamValvePercent, steam.ValveMinimumPercent);
                 trimmed = Math.Min(trimmed, ceiling);
                 state.FlowTrim.Integral = Math.Min(state.FlowTrim.Integral, trimmed);
             }
