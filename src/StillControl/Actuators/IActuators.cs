@@ -19,7 +19,8 @@ public interface IActuators
     string? Fault { get; }
 }
 
-public readonly record struct OutputState(double SteamValvePercent, double CoolingValvePercent, string? Receiver, bool Horn, bool Beacon)
+/// <param name="SteamIsolationOpen">The steam isolation valve (where fitted) may be open; closed is safe.</param>
+public readonly record struct OutputState(double SteamValvePercent, double CoolingValvePercent, string? Receiver, bool Horn, bool Beacon, bool SteamIsolationOpen = false)
 {
-    public static readonly OutputState Safe = new(0, 100, null, true, true);
+    public static readonly OutputState Safe = new(0, 100, null, true, true, false);
 }

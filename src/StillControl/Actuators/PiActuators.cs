@@ -18,6 +18,7 @@ public sealed class PiActuators : IActuators, IDisposable
     private readonly (string Receiver, Relay Relay)[] receivers;
     private readonly Relay? horn;
     private readonly Relay? beacon;
+    private readonly Relay? isolation;
     private readonly TimeProvider time;
     private readonly Lock gate = new();
     private OutputState outputs = OutputState.Safe;
@@ -74,6 +75,7 @@ public sealed class PiActuators : IActuators, IDisposable
             .Select(r => (r.Receiver, r.Relay!)).ToArray();
         horn = plan.Horn is { } h ? Try(() => new Relay(Gpio(h.Key), h)) : null;
         beacon = plan.Beacon is { } b ? Try(() => new Relay(Gpio(b.Key), b)) : null;
+        isolation = plan.SteamIsolation is { } i ? Try(() => new Relay(Gpio(i.Key), i)) : null;
         SetSafe();
         Failures = failures;
         if (failures.Count > 0 && !bestEffort)
@@ -109,7 +111,7 @@ public sealed class PiActuators : IActuators, IDisposable
     public IReadOnlyList<string> OutputFaults => new[] { steam?.Fault, cooling?.Fault }.OfType<string>().ToList();
 
     public void Apply(Decisions decisions) =>
-        Drive(new OutputState(decisions.SteamValvePercent, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon));
+        Drive(new OutputState(decisions.SteamValvePercent, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon, decisions.SteamIsolationOpen));
 
     public void SetSafe()
     {
@@ -120,7 +122,7 @@ public sealed class PiActuators : IActuators, IDisposable
         catch (Exception)
         {
             // Must not throw (called from a crash path). Each output is tried on its own below; the valves' springs do the rest.
-            foreach (var action in new Action[] { () => steam?.DeEnergise(), () => cooling?.DeEnergise(), () => horn?.Set(true), () => beacon?.Set(true) })
+            foreach (var action in new Action[] { () => isolation?.Set(false), () => steam?.DeEnergise(), () => cooling?.DeEnergise(), () => horn?.Set(true), () => beacon?.Set(true) })
             {
                 try
                 {
@@ -139,6 +141,13 @@ public sealed class PiActuators : IActuators, IDisposable
         lock (gate)
         {
             var now = time.GetUtcNow();
+            // The isolation valve shuts first, and opens last: it is open only while steam is wanted, nothing trips, and the
+            // modulating valve takes its values (a valve that stopped answering is not trusted to close).
+            var isolationOpen = state.SteamIsolationOpen && state.SteamValvePercent > 0 && steam?.Fault is null;
+            if (!isolationOpen)
+            {
+                isolation?.Set(false);
+            }
             // Steam closes before cooling changes, and opens after it: between two writes there is never more steam or less
             // cooling than either the old or the new decision asked for.
             if (state.SteamValvePercent < outputs.SteamValvePercent)
@@ -168,7 +177,11 @@ public sealed class PiActuators : IActuators, IDisposable
             }
             horn?.Set(state.Horn);
             beacon?.Set(state.Beacon);
-            outputs = state;
+            if (isolationOpen)
+            {
+                isolation?.Set(true);
+            }
+            outputs = state with { SteamIsolationOpen = isolationOpen && isolation is not null };
         }
     }
 

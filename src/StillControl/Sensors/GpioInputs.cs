@@ -18,15 +18,33 @@ public sealed class GpioInputs : IDisposable
     private readonly GpioController gpio;
     private readonly DigitalInput[] digital;
     private readonly PulseCounter[] pulses;
+    private readonly PinChangeEventHandler?[] latches;
+    /// <summary>Per digital input: an edge to its active level came since the loop last read it (set by the driver's event thread).</summary>
+    private readonly int[] latched;
 
     public GpioInputs(GpioController gpio, IEnumerable<DigitalInput> digital, IEnumerable<PulseInput> pulses, TimeProvider time)
     {
         this.gpio = gpio;
         this.digital = digital.ToArray();
-        foreach (var input in this.digital)
+        latches = new PinChangeEventHandler?[this.digital.Length];
+        latched = new int[this.digital.Length];
+        for (var i = 0; i < this.digital.Length; i++)
         {
+            var input = this.digital[i];
             // An emergency stop is wired normally closed to ground: a pressed button or a broken wire lets the pull-up read high.
             gpio.OpenPin(input.Pin, PinMode.InputPullUp);
+            if (input.Channel == Channel.EmergencyStop)
+            {
+                // A press shorter than a control period would slip between two reads: the edge is latched until the loop has
+                // seen it once.
+                var index = i;
+                latches[i] = (_, e) =>
+                {
+                    var high = e.ChangeType == PinEventTypes.Rising;
+                    if (high != input.ActiveLow) Interlocked.Exchange(ref latched[index], 1);
+                };
+                gpio.RegisterCallbackForPinValueChangedEvent(input.Pin, PinEventTypes.Rising | PinEventTypes.Falling, latches[i]!);
+            }
         }
         this.pulses = pulses.Select(p => new PulseCounter(gpio, p, time)).ToArray();
         Channels = this.digital.Select(d => d.Channel).Concat(this.pulses.Select(p => p.Input.Channel)).ToArray();
@@ -36,12 +54,15 @@ public sealed class GpioInputs : IDisposable
 
     public void Read(ReadingSnapshot into, DateTimeOffset now)
     {
-        foreach (var input in digital)
+        for (var i = 0; i < digital.Length; i++)
         {
+            var input = digital[i];
             try
             {
                 var high = gpio.Read(input.Pin) == PinValue.High;
-                into[input.Channel] = Reading.Good(high != input.ActiveLow ? input.ActiveValue : input.InactiveValue, now);
+                var edgeSeen = Interlocked.Exchange(ref latched[i], 0) == 1;
+                var active = high != input.ActiveLow || edgeSeen;
+                into[input.Channel] = Reading.Good(active ? input.ActiveValue : input.InactiveValue, now);
             }
             catch (Exception e) when (e is IOException or InvalidOperationException)
             {
@@ -59,6 +80,10 @@ public sealed class GpioInputs : IDisposable
         foreach (var counter in pulses)
         {
             counter.Dispose();
+        }
+        for (var i = 0; i < digital.Length; i++)
+        {
+            if (latches[i] is { } handler) gpio.UnregisterCallbackForPinValueChangedEvent(digital[i].Pin, handler);
         }
     }
 

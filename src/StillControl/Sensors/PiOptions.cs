@@ -112,4 +112,10 @@ public sealed class OutputOptions
     public Dictionary<string, RelayOptions> Receivers { get; set; } = new(StringComparer.Ordinal);
     public RelayOptions? Horn { get; set; }
     public RelayOptions? Beacon { get; set; }
+    /// <summary>
+    /// Optional steam isolation valve: a fail-closed solenoid shut-off ahead of the modulating valve, a second and independent
+    /// way to shut the steam. Energised (open) only while steam is wanted and no interlock holds; closed on every trip, at once
+    /// when the modulating valve reports a fault, and whenever the Pi loses power.
+    /// </summary>
+    public RelayOptions? SteamIsolation { get; set; }
 }

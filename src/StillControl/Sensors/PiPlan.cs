@@ -43,6 +43,7 @@ public sealed class PiPlan
     public List<(string Receiver, RelayPlan Relay)> Receivers { get; } = [];
     public RelayPlan? Horn { get; private set; }
     public RelayPlan? Beacon { get; private set; }
+    public RelayPlan? SteamIsolation { get; private set; }
 
     public IEnumerable<Channel> Channels => KeyOf.Keys;
 
@@ -193,6 +194,12 @@ public sealed class PiPlan
         }
         plan.Horn = Relay("Hardware:Outputs:Horn", "horn", options.Outputs.Horn, required: true, errors, Pin);
         plan.Beacon = Relay("Hardware:Outputs:Beacon", "beacon", options.Outputs.Beacon, required: false, errors, Pin);
+        plan.SteamIsolation = Relay("Hardware:Outputs:SteamIsolation", "steam isolation", options.Outputs.SteamIsolation, required: false, errors, Pin);
+        if (!options.Inputs.ContainsKey(Process.Channel.EmergencyStop.Name()))
+        {
+            errors.Add("Hardware:Inputs:emergency-stop is missing: a still is never run without an emergency stop (e.g. { \"Source\": \"digital\", \"Pin\": 17 }, " +
+                "a normally closed contact to ground, so a broken wire reads as pressed)");
+        }
         return errors.Count == 0 ? (plan, errors) : (null, errors);
     }
 

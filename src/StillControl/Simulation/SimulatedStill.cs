@@ -92,7 +92,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
         ModulatingValvePercent = steam;
         // The isolation valve, fitted, is the second way to shut the steam: closed, no steam passes whatever the modulating valve does.
         IsolationOpen = !scenario.IsolationValve || decisions.SteamIsolationOpen;
-        Outputs = new OutputState(IsolationOpen ? steam : 0, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon);
+        Outputs = new OutputState(IsolationOpen ? steam : 0, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon, IsolationOpen);
     }
 
     private double? stuckSteamPercent;
@@ -203,7 +203,8 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
             Channel.DistillateFlow => s.DistillateLitresPerMinute,
             Channel.Barometer => Model.Parameters.BarometerHectopascals,
             Channel.Strength => s.DistillateStrengthPercentVolume,
-            Channel.EmergencyStop => FaultActive(FaultKinds.EmergencyStop, null, at) is not null ? 1 : 0,
+            // The stop input is latched as on the Pi: a press between two reads is still seen by the next one.
+            Channel.EmergencyStop => FaultActive(FaultKinds.EmergencyStop, null, at) is not null || FaultWithin(FaultKinds.EmergencyStop, latest[(int)channel].Timestamp, at) ? 1 : 0,
             Channel.LidClosed => s.Sealed && FaultActive(FaultKinds.LidOpen, null, at) is null ? 1 : 0,
             _ => double.NaN,
         };
@@ -253,6 +254,19 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
             value += spike.ValueCelsius ?? 40;
         }
         return Reading.Good(value, at);
+    }
+
+    /// <summary>Whether a fault of this kind was active at any time after <paramref name="from"/> up to <paramref name="to"/>.</summary>
+    private bool FaultWithin(string kind, DateTimeOffset from, DateTimeOffset to)
+    {
+        if (from == default) return false;
+        foreach (var fault in scenario.Faults)
+        {
+            if (fault.Kind != kind || schedule.DueAt(fault) is not { } start || start > to) continue;
+            var end = fault.ForSeconds is { } span ? start + TimeSpan.FromSeconds(span) : DateTimeOffset.MaxValue;
+            if (end > from) return true;
+        }
+        return false;
     }
 
     private ScenarioFault? FaultActive(string kind, Channel? channel, DateTimeOffset at)
