@@ -19,7 +19,7 @@ namespace StillControl.Cli;
 public sealed record SimulationResult(
     string BatchId, string Outcome, string EndReason, int Seed, IReadOnlyList<PhaseReport> Phases, IReadOnlyList<FractionReport> Fractions,
     IReadOnlyList<AlarmReport> Alarms, IReadOnlyList<ActionReport> OperatorActions, double? InterlockLatencyMs, double SimulatedSeconds, double WallSeconds,
-    double ProcessWallSeconds, double ControlPeriodMs, string Journal);
+    double ProcessWallSeconds, double ControlPeriodMs, string Journal, IReadOnlyList<FaultReaction> FaultReactions, double VentedEthanolKilograms);
 
 public sealed record ProbeLine(string Channel, string Key, string Status, double? Value, string Unit, string? Fault, string? Detail);
 public sealed record ProbeBus(string Name, string Health);
@@ -191,6 +191,13 @@ public static class CommandLine
         }
         var cycle = host.Services.GetRequiredService<ControlCycle>();
         var distiller = host.Services.GetRequiredService<SimulatedDistiller>();
+        var reactions = host.Services.GetRequiredService<FaultReactionWatch>().Reactions();
+        // The interlock latency is the worst time from a fault's onset in the simulated world to steam shut at the still (sampling
+        // delay included); a fault the steam never shut for is shown in faultReactions, never hidden as no figure. Without faults,
+        // the figure is the cycle's own: from the reading that showed a trip's cause to steam commanded closed.
+        var latency = reactions.Any(r => r.SteamOpenAtOnset)
+            ? reactions.Where(r => r.SteamOpenAtOnset).Select(r => r.ClosedMs ?? double.PositiveInfinity).Max()
+            : cycle.InterlockLatencyMaxMilliseconds;
         var state = cycle.State;
         var report = BatchReport.From(state, recipe.Name);
         var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
@@ -198,12 +205,12 @@ public static class CommandLine
             report.BatchId, report.Outcome == "running" ? "unfinished" : report.Outcome,
             distiller.EndReason ?? $"stopped before the batch ended; outputs safe; 'simulate --resume --journal {journalPath}' continues it", seed,
             report.Phases, report.Fractions, report.Alarms, report.OperatorActions,
-            cycle.InterlockLatencyMaxMilliseconds is { } latency ? Math.Round(latency, 1) : null,
+            latency is { } worst && double.IsFinite(worst) ? Math.Round(worst, 1) : null,
             Math.Round(((state.EndedAt ?? now) - (state.StartedAt ?? start)).TotalSeconds, 1),
             Math.Round(outcome.LoopWallTime.TotalSeconds, 3),
             Math.Round(wall.Elapsed.TotalSeconds, 3),
             host.Services.GetRequiredService<ControlOptions>().Period.TotalMilliseconds,
-            journalPath);
+            journalPath, reactions, Math.Round(host.Services.GetRequiredService<SimulatedStill>().Model.State.EthanolLostKilograms, 3));
         if (json)
         {
             output.WriteLine(JsonSerializer.Serialize(result, BatchReport.JsonOptions));
@@ -215,9 +222,16 @@ public static class CommandLine
             output.WriteLine();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Simulation ended: {result.EndReason}. {result.SimulatedSeconds:0} s simulated in {result.WallSeconds:0.00} s ({result.SimulatedSeconds / Math.Max(result.WallSeconds, 1e-6):0}x real time; {result.ProcessWallSeconds:0.00} s with host start and stop); " +
-                $"largest interlock latency {(result.InterlockLatencyMs is { } l ? $"{l:0} ms" : "— (no trip)")}; journal {journalPath}"));
+                $"largest interlock latency {LatencyText(result)}; journal {journalPath}"));
         }
         return 0;
+    }
+
+    private static string LatencyText(SimulationResult result)
+    {
+        var open = result.FaultReactions.FirstOrDefault(r => r.SteamOpenAtOnset && r.ClosedMs is null);
+        if (open is not null) return string.Create(CultureInfo.InvariantCulture, $"none: steam never shut after {open.Kind} at {open.OnsetSeconds:0} s");
+        return result.InterlockLatencyMs is { } l ? string.Create(CultureInfo.InvariantCulture, $"{l:0} ms") : "— (no trip)";
     }
 
     private static async Task<int> RunServiceAsync(string[] args, TextWriter error)

@@ -77,6 +77,9 @@ public sealed partial class ControlCycle
     public void Audit(ControllerEvent e) => audits.Enqueue(e);
 
     /// <summary>Queues a command for the next step; the task completes with the controller's answer.</summary>
+    /// <summary>Commands queued for the next step.</summary>
+    public bool HasPendingCommands => !commands.IsEmpty;
+
     public Task<CommandResult> Submit(OperatorCommand command)
     {
         var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);

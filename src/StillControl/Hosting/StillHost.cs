@@ -111,6 +111,7 @@ public static class StillHost
             if (simulated)
             {
                 cycle.AddObserver(sp.GetRequiredService<SimulatedDistiller>());
+                cycle.AddObserver(sp.GetRequiredService<FaultReactionWatch>());
             }
             if (simulation.Progress is { } progress)
             {
@@ -124,6 +125,7 @@ public static class StillHost
             return new SimulatedDistiller(sp.GetRequiredService<SimulatedStill>(), sp.GetRequiredService<FaultSchedule>(), simulation.Scenario,
                 simulation.Resume, TimeSpan.FromHours(simulationOptions.MaximumSimulatedHours), simulationOptions.Distiller, endWhenDone: !simulation.RealTime);
         });
+        services.AddSingleton(sp => new FaultReactionWatch(simulation.Scenario, sp.GetRequiredService<FaultSchedule>(), sp.GetRequiredService<SimulatedStill>()));
         services.AddSingleton<IControlPacer>(sp =>
         {
             var period = sp.GetRequiredService<ControlOptions>().Period;

@@ -149,6 +149,8 @@ public sealed class SimulatedDistiller : ICycleObserver, ICheckpointSource
 
     private void DecideEnd(ControlCycle cycle, BatchState state, DateTimeOffset now)
     {
+        // A command handed in this step runs in the next: the simulation does not end with it still waiting.
+        if (cycle.HasPendingCommands) return;
         if (state.Phase.IsFinished() && state.BatchId is not null && (startSubmitted || cycle.RestoredAfterPowerLoss))
         {
             End(cycle, $"batch {state.Phase.Name()}");
