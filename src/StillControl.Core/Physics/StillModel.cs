@@ -72,6 +72,8 @@ public struct StillDisturbances
     public double? CoolingInletCelsius;
     /// <summary>Steam flow multiplier for a supply-pressure surge; 1 when none.</summary>
     public double SteamSurgeFactor;
+    /// <summary>Share of the cooling-water supply still arriving (a half-shut supply cock, a clogged strainer); 0 or 1: none lost.</summary>
+    public double CoolingSupplyFactor;
 }
 
 /// <summary>
@@ -222,7 +224,8 @@ public sealed class StillModel
         var p = Parameters;
         var s = State;
         s.CoolingInCelsius = disturbances.CoolingInletCelsius ?? p.CoolingInletCelsius;
-        var waterLitresPerMinute = disturbances.CoolingWaterLost ? 0 : p.CoolingFlowAtFullValveLitresPerMinute * Math.Clamp(coolingValvePercent, 0, 100) / 100;
+        var supply = disturbances.CoolingSupplyFactor is > 0 and < 1 ? disturbances.CoolingSupplyFactor : 1;
+        var waterLitresPerMinute = disturbances.CoolingWaterLost ? 0 : p.CoolingFlowAtFullValveLitresPerMinute * supply * Math.Clamp(coolingValvePercent, 0, 100) / 100;
         s.CoolingFlowLitresPerMinute = waterLitresPerMinute;
         var waterCapacity = waterLitresPerMinute / 60 * WaterHeatCapacity; // kW/K
         var vapourCelsius = Math.Max(s.HeadCelsius, p.AmbientCelsius);

@@ -320,7 +320,7 @@ public static class CommandLine
             throw new BadInputException($"{verb}: Hardware:Mode = \"{hardware.Mode}\": {verb} needs the Pi's wiring (Hardware:Mode = \"Pi\" and its Inputs and Outputs)");
         }
         var recipe = Files.LoadRecipe(root["Recipe:Path"]);
-        var (plan, errors) = Sensors.PiPlan.Resolve(hardware, recipe, overrides.GetValueOrDefault("ConfigDirectory"));
+        var (plan, errors) = Sensors.PiPlan.Resolve(hardware, recipe, overrides.GetValueOrDefault("ConfigDirectory"), forService: false);
         if (plan is null)
         {
             throw new OptionsValidationException(HardwareOptions.Section, typeof(HardwareOptions), errors);

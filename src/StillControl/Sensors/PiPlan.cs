@@ -54,7 +54,11 @@ public sealed class PiPlan
     /// <summary>GPIO numbers (BCM) on the 40-pin header.</summary>
     public const int HighestPin = 27;
 
-    public static (PiPlan? Plan, List<string> Errors) Resolve(HardwareOptions options, Recipe recipe, string? configDirectory)
+    /// <param name="forService">
+    /// The service's wiring must have an emergency stop; <c>probe</c> and <c>safe</c> work with whatever is wired, so a still
+    /// can be commissioned one part at a time.
+    /// </param>
+    public static (PiPlan? Plan, List<string> Errors) Resolve(HardwareOptions options, Recipe recipe, string? configDirectory, bool forService = true)
     {
         var plan = new PiPlan();
         var errors = new List<string>();
@@ -195,7 +199,7 @@ public sealed class PiPlan
         plan.Horn = Relay("Hardware:Outputs:Horn", "horn", options.Outputs.Horn, required: true, errors, Pin);
         plan.Beacon = Relay("Hardware:Outputs:Beacon", "beacon", options.Outputs.Beacon, required: false, errors, Pin);
         plan.SteamIsolation = Relay("Hardware:Outputs:SteamIsolation", "steam isolation", options.Outputs.SteamIsolation, required: false, errors, Pin);
-        if (!options.Inputs.ContainsKey(Process.Channel.EmergencyStop.Name()))
+        if (forService && !options.Inputs.ContainsKey(Process.Channel.EmergencyStop.Name()))
         {
             errors.Add("Hardware:Inputs:emergency-stop is missing: a still is never run without an emergency stop (e.g. { \"Source\": \"digital\", \"Pin\": 17 }, " +
                 "a normally closed contact to ground, so a broken wire reads as pressed)");

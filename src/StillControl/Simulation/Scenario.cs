@@ -10,6 +10,8 @@ public static class FaultKinds
 {
     public const string CoolingWaterLoss = "cooling-water-loss";
     public const string CoolingWaterHot = "cooling-water-hot";
+    /// <summary>The cooling-water supply falls to <c>factor</c> of its flow (a half-shut cock, a clogged strainer): flow still proven, condenser short of water.</summary>
+    public const string CoolingWaterLow = "cooling-water-low";
     public const string SteamPressureSurge = "steam-pressure-surge";
     public const string SensorDisconnect = "sensor-disconnect";
     public const string SensorStuck = "sensor-stuck";
@@ -30,7 +32,7 @@ public static class FaultKinds
     public const string SteamValveStuckOpen = "steam-valve-stuck-open";
 
     public static readonly string[] All =
-        [CoolingWaterLoss, CoolingWaterHot, SteamPressureSurge, SensorDisconnect, SensorStuck, SensorSpike, SensorPowerOnReading, EmergencyStop,
+        [CoolingWaterLoss, CoolingWaterHot, CoolingWaterLow, SteamPressureSurge, SensorDisconnect, SensorStuck, SensorSpike, SensorPowerOnReading, EmergencyStop,
          SteamValveUnresponsive, LidOpen, SensorDrift, SensorOffset, SensorDead, SteamValveStuckOpen];
 
     public static bool NeedsChannel(string kind) => kind.StartsWith("sensor-", StringComparison.Ordinal);
@@ -187,6 +189,10 @@ public sealed class Scenario
             if (fault.Kind == FaultKinds.SensorDead && fault.ChannelValue is not (Channel.CoolingFlow or Channel.DistillateFlow))
             {
                 errors.Add($"{path}.channel = {Quote(fault.Channel)}: a pulse meter (cooling-flow or distillate-flow)");
+            }
+            if (fault.Kind == FaultKinds.CoolingWaterLow && !(fault.Factor is { } share && share > 0 && share < 1))
+            {
+                errors.Add($"{path}.factor = {Show(fault.Factor)}: the share of the cooling-water supply left, above 0 and below 1 (e.g. 0.1)");
             }
             if (fault.Factor is { } factor && !(factor > 0 && factor <= 10))
             {

@@ -179,6 +179,9 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
                 case FaultKinds.CoolingWaterHot:
                     result.CoolingInletCelsius = fault.ValueCelsius;
                     break;
+                case FaultKinds.CoolingWaterLow:
+                    result.CoolingSupplyFactor = fault.Factor ?? 1;
+                    break;
                 case FaultKinds.SteamPressureSurge:
                     result.SteamSurgeFactor = fault.Factor ?? 2.5;
                     break;

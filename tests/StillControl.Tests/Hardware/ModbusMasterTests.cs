@@ -306,6 +306,8 @@ public sealed class ModbusOutputTests : IDisposable
             ["Hardware:Outputs:Cooling:Chip"] = "0",
             ["Hardware:Outputs:Cooling:Channel"] = "1",
             ["Hardware:Outputs:Horn:Pin"] = "20",
+            ["Hardware:Inputs:emergency-stop:Source"] = "digital",
+            ["Hardware:Inputs:emergency-stop:Pin"] = "17",
         };
         foreach (var (receiver, pin) in SimulatedWiring.ReceiverPins) configuration[$"Hardware:Outputs:Receivers:{receiver}:Pin"] = $"{pin}";
         var options = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(configuration).Build().GetSection("Hardware").Get<Hosting.HardwareOptions>()!;

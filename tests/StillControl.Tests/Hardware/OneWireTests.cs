@@ -82,6 +82,7 @@ public sealed class OneWireTests : IDisposable
             {
                 ["Source"] = "modbus", ["Bus"] = "rs485", ["Map"] = "steam-pressure-int16.json", ["Point"] = "pressure",
             };
+            ((Dictionary<string, object>)hardware["Inputs"])["emergency-stop"] = new Dictionary<string, object> { ["Source"] = "digital", ["Pin"] = 17 };
         }, ("cooling-in", CoolingIn), ("distillate", Distillate));
         using var process = sysfs.Start("run", "--config", config, "--journal", sysfs.Files.PathOf("journal.db"));
         var error = process.StandardError.ReadToEnd();

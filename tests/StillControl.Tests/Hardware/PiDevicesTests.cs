@@ -43,7 +43,7 @@ public class PiDevicesTests
     private static PiPlan Plan(Dictionary<string, string?> changes)
     {
         var settings = new Dictionary<string, string?> { ["Hardware:Mode"] = "Pi" };
-        foreach (var (key, value) in SimulatedWiring.Configuration().Where(c => c.Key.StartsWith("Hardware:Outputs", StringComparison.Ordinal))) settings[key] = value;
+        foreach (var (key, value) in SimulatedWiring.Configuration().Where(c => c.Key.StartsWith("Hardware:Outputs", StringComparison.Ordinal) || c.Key.StartsWith("Hardware:Inputs:emergency-stop", StringComparison.Ordinal))) settings[key] = value;
         foreach (var (key, value) in changes)
         {
             if (value is null) settings.Remove(key); else settings[key] = value;

@@ -49,6 +49,7 @@ public class PiPlanTests
     [InlineData("Hardware:Buses:rs485:Baud", "9601", "Hardware:Buses:rs485:Baud = 9601: one of 1200")]
     [InlineData("Hardware:Inputs:cooling-flow:Source", "onewire", "Hardware:Inputs:cooling-flow:Source = \"onewire\": a thermometer, but cooling-flow is measured in L/min")]
     [InlineData("Hardware:Outputs:Steam:Kind", "servo", "Hardware:Outputs:Steam:Kind = \"servo\": pwm, modbus or onoff")]
+    [InlineData("Hardware:Outputs:SteamIsolation:Pin", "17", "Hardware:Outputs:SteamIsolation:Pin = 17: GPIO 17 is already used by Hardware:Inputs:emergency-stop:Pin")]
     public void A_bad_key_is_named_with_its_value_and_what_is_accepted(string key, string? value, string expected)
     {
         var errors = Errors(new() { [key] = value });
@@ -66,6 +67,17 @@ public class PiPlanTests
         Assert.Empty(errors);
         Assert.Equal(12, plan!.Channels.Count());
         Assert.Equal(2, plan.Buses.Single().Inputs.Count);
+    }
+
+    [Fact]
+    public void Probe_and_safe_work_with_a_still_wired_without_its_emergency_stop_yet_but_the_service_does_not()
+    {
+        var settings = SimulatedWiring.Configuration();
+        settings.Remove("Hardware:Inputs:emergency-stop:Source");
+        settings.Remove("Hardware:Inputs:emergency-stop:Pin");
+        var options = new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("Hardware").Get<HardwareOptions>()!;
+        Assert.Empty(PiPlan.Resolve(options, DefaultRecipe.Create(), null, forService: false).Errors);
+        Assert.Single(PiPlan.Resolve(options, DefaultRecipe.Create(), null).Errors);
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class ReviewedBatches : IDisposable
         Run("default", null);
         Run("aborted", """{ "operator": [ { "command": "abort", "phase": "hearts", "afterSeconds": 300 } ] }""");
         // Hot cooling water pushes the distillate over the hearts limit, then the vapour probe fails: held, not ended.
-        Run("faulted", """{ "faults": [ { "kind": "cooling-water-hot", "valueCelsius": 33, "phase": "hearts", "afterSeconds": 120, "forSeconds": 300 }, { "kind": "sensor-disconnect", "channel": "vapour", "phase": "hearts", "afterSeconds": 900 } ] }""");
+        Run("faulted", """{ "faults": [ { "kind": "cooling-water-low", "factor": 0.12, "phase": "hearts", "afterSeconds": 120, "forSeconds": 300 }, { "kind": "sensor-disconnect", "channel": "vapour", "phase": "hearts", "afterSeconds": 900 } ] }""");
     }
 
     private void Run(string name, string? scenario)
