@@ -151,5 +151,9 @@ public static class RecipeJson
         return end < 0 ? message : message[..end];
     }
 
-    internal static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+    /// <summary>A number as people write it: 0.### in the everyday range, exponent notation outside it (so 1e-9 is not shown as 0).</summary>
+    internal static string Format(double value) =>
+        value != 0 && double.IsFinite(value) && (Math.Abs(value) < 0.001 || Math.Abs(value) >= 1e9)
+            ? value.ToString("G6", CultureInfo.InvariantCulture)
+            : value.ToString("0.###", CultureInfo.InvariantCulture);
 }

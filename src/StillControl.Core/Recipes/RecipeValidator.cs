@@ -57,11 +57,11 @@ public static class RecipeValidator
         {
             if (!(heartsCooling.MaximumCelsius <= tailsCooling.MaximumCelsius))
             {
-                Fail("hearts.cooling.maximumCelsius", heartsCooling.MaximumCelsius, $"at most tails.cooling.maximumCelsius ({Show(tailsCooling.MaximumCelsius)}): hearts are cooled harder than tails");
+                Fail("hearts.cooling.maximumCelsius", heartsCooling.MaximumCelsius, $"at most tails.cooling.maximumCelsius ({Show(tailsCooling.MaximumCelsius)}) (safety envelope: hearts not above 30 °C, tails higher; hearts are never run hotter than tails)");
             }
             if (!(heartsCooling.TargetCelsius <= tailsCooling.TargetCelsius))
             {
-                Fail("hearts.cooling.targetCelsius", heartsCooling.TargetCelsius, $"at most tails.cooling.targetCelsius ({Show(tailsCooling.TargetCelsius)}): hearts are cooled harder than tails");
+                Fail("hearts.cooling.targetCelsius", heartsCooling.TargetCelsius, $"at most tails.cooling.targetCelsius ({Show(tailsCooling.TargetCelsius)}) (safety envelope: hearts not above 30 °C, tails higher; hearts are never run hotter than tails)");
             }
         }
 
@@ -134,15 +134,15 @@ public static class RecipeValidator
             Receiver($"{path}.receiver", grade.Receiver, errors);
             if (grade.Receiver == heads.Receiver)
             {
-                Fail($"{path}.receiver", grade.Receiver, $"a receiver other than the heads receiver '{heads.Receiver}': heads must not reach the hearts");
+                Fail($"{path}.receiver", grade.Receiver, $"a receiver other than the heads receiver '{heads.Receiver}' (safety envelope: the heads never reach the hearts)");
             }
             if (grade.Receiver == recipe.Tails.Receiver)
             {
-                Fail($"{path}.receiver", grade.Receiver, $"a receiver other than the tails receiver '{recipe.Tails.Receiver}'");
+                Fail($"{path}.receiver", grade.Receiver, $"a receiver other than the tails receiver '{recipe.Tails.Receiver}' (safety envelope: the tails never reach the hearts)");
             }
             if (grade.Receiver == recipe.Steaming.Receiver || SafetyEnvelope.ForbiddenHeartsReceivers.Contains(grade.Receiver))
             {
-                Fail($"{path}.receiver", grade.Receiver, $"a receiver other than the steaming receiver '{recipe.Steaming.Receiver}' and {string.Join(", ", SafetyEnvelope.ForbiddenHeartsReceivers.Select(r => $"'{r}'"))}: spirit never goes to the drain");
+                Fail($"{path}.receiver", grade.Receiver, $"a receiver other than the steaming receiver '{recipe.Steaming.Receiver}' and {string.Join(", ", SafetyEnvelope.ForbiddenHeartsReceivers.Select(r => $"'{r}'"))} (safety envelope: the hearts never go to the drain)");
             }
             if (!(grade.EndBelowStrengthPercentVolume > 0 && grade.EndBelowStrengthPercentVolume < previous))
             {

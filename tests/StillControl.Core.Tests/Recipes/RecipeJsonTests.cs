@@ -117,7 +117,7 @@ public class RecipeJsonTests
     public void Heads_must_not_share_a_receiver_with_hearts()
     {
         var errors = Errors("""{ "heads": { "receiver": "hearts-1" } }""");
-        Assert.Contains(errors, e => e.Path == "hearts.grades[0].receiver" && e.Accepted.Contains("heads must not reach the hearts"));
+        Assert.Contains(errors, e => e.Path == "hearts.grades[0].receiver" && e.Accepted.Contains("the heads never reach the hearts"));
     }
 
     [Fact]

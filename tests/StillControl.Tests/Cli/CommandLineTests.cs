@@ -45,6 +45,40 @@ public class CommandLineTests
         AssertBadInput(await Run("recipe", "check", files.PathOf("missing.json")), "missing.json", "cannot be read");
     }
 
+    /// <summary>The recipes of the safety review that defeated the seed's rules: each is refused, every violation named with the limit and why.</summary>
+    [Theory]
+    [InlineData("""{ "hearts": { "steam": { "valvePercent": 98, "valveMaximumPercent": 98, "pressureMaximumKilopascals": 69, "rampPercentPerSecond": 100 } } }""",
+        "hearts.steam.valveMaximumPercent = 98: at most 50 %", "hearts.steam.pressureMaximumKilopascals = 69: at most 30 kPa", "hearts.steam.rampPercentPerSecond = 100: at most 2 %/s")]
+    [InlineData("""{ "hearts": { "cooling": { "targetCelsius": 85, "maximumCelsius": 95 } }, "interlocks": { "distillateTripCelsius": 99 } }""",
+        "hearts.cooling.maximumCelsius = 95: at most 30 °C", "interlocks.distillateTripCelsius = 99: at most 50 °C", "hearts.cooling.maximumCelsius = 95: at most tails.cooling.maximumCelsius")]
+    [InlineData("""{ "hearts": { "cooling": { "targetCelsius": 26, "maximumCelsius": 29 } }, "tails": { "cooling": { "targetCelsius": 22, "maximumCelsius": 28 } } }""",
+        "hearts.cooling.maximumCelsius = 29: at most tails.cooling.maximumCelsius (28)", "hearts.cooling.targetCelsius = 26: at most tails.cooling.targetCelsius (22)")]
+    [InlineData("""{ "interlocks": { "steamPressureTripKilopascals": 1e308, "coolingOutTripCelsius": 1e308, "coolingFlowMinimumLitresPerMinute": 0.0001 } }""",
+        "interlocks.steamPressureTripKilopascals = 1E+308: at most 100 kPa", "interlocks.coolingOutTripCelsius = 1E+308: at most 95 °C", "interlocks.coolingFlowMinimumLitresPerMinute = 0.0001: at least 2 L/min")]
+    [InlineData("""{ "sensors": { "distillate": { "minimumValue": -20, "maximumValue": 110, "staleSeconds": 1e9, "stuckSeconds": null, "maximumRatePerSecond": null } } }""",
+        "sensors.distillate.staleSeconds = 1E+09: at most 30 s", "sensors.distillate.stuckSeconds = null: a number of seconds", "sensors.distillate.maximumRatePerSecond = null")]
+    [InlineData("""{ "heads": { "end": { "massKilograms": 1e-9 } }, "steaming": { "minimumDurationMinutes": 1e-6 } }""",
+        "heads.end.massKilograms = 1E-09: at least 0.25 kg", "steaming.minimumDurationMinutes = 1E-06: at least 20 min")]
+    [InlineData("""{ "hearts": { "grades": [ { "name": "hearts-1", "receiver": "drain", "endBelowStrengthPercentVolume": 60 } ] } }""",
+        "hearts.grades[0].receiver = \"drain\": a receiver other than the steaming receiver 'drain'")]
+    [InlineData("""{ "strength": { "calibrationOffsetPercentVolume": 20 } }""", "strength.calibrationOffsetPercentVolume = 20: from -5 % vol to 5 % vol")]
+    public async Task Recipe_check_refuses_a_recipe_outside_the_safety_envelope_naming_every_violation(string recipe, params string[] expected)
+    {
+        using var files = new TestFiles();
+        var path = files.Write("unsafe.json", recipe);
+        var result = await Run("recipe", "check", path);
+        AssertBadInput(result, [path, .. expected]);
+        Assert.Contains("safety envelope:", result.Error);
+    }
+
+    [Fact]
+    public async Task A_recipe_file_larger_than_a_recipe_is_refused_before_it_is_read()
+    {
+        using var files = new TestFiles();
+        var path = files.Write("huge.json", "{ \"name\": \"" + new string('x', Recipes.SafetyEnvelope.RecipeFileMaximumBytes) + "\" }");
+        AssertBadInput(await Run("recipe", "check", path), path, $"larger than the {Recipes.SafetyEnvelope.RecipeFileMaximumBytes} bytes a recipe file may have");
+    }
+
     [Fact]
     public async Task Bad_simulate_arguments_are_refused_with_what_is_accepted()
     {
