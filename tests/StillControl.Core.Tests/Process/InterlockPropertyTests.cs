@@ -9,21 +9,28 @@ namespace StillControl.Process;
 /// </summary>
 public class InterlockPropertyTests
 {
-    private enum Trouble { None, CoolingFlowLow, CoolingFlowFaulted, Overpressure, EmergencyStop, EmergencyStopFaulted, CoolingOutHot, DistillateHot, VapourFaulted, PressureFaulted, PowerOnValue, Spike, LidOpen, LidFaulted, OutputFault }
+    private enum Trouble
+    {
+        None, CoolingFlowLow, CoolingFlowFaulted, Overpressure, EmergencyStop, EmergencyStopFaulted, CoolingOutHot, DistillateHot, VapourFaulted, PressureFaulted,
+        PowerOnValue, Spike, LidOpen, LidFaulted, OutputFault, CoolingWaterWarm, DistillateBelowWater, DeadFlowMeter,
+    }
+
+    private const int TroubleCount = 18;
 
     private sealed record Action(CommandKind? Command, Trouble Trouble, int Steps);
 
     private static readonly Gen<Action> GenAction =
         Gen.Select(
             Gen.Int[0, 10].Select(i => i < 7 ? (CommandKind?)(CommandKind)i : null),
-            Gen.Int[0, 30].Select(i => i < 15 ? (Trouble)i : Trouble.None),
-            Gen.Int[1, 40],
+            Gen.Int[0, 36].Select(i => i < TroubleCount ? (Trouble)i : Trouble.None),
+            // Now and then a long spell, so that the time-based cross-checks come due.
+            Gen.Frequency((9, Gen.Int[1, 40]), (1, Gen.Int[300, 500])),
             (command, trouble, steps) => new Action(command, trouble, steps));
 
     [Fact]
     public void Steam_is_never_commanded_open_while_an_interlock_condition_holds()
     {
-        long stepsWithSteam = 0, stepsWithInterlock = 0;
+        long stepsWithSteam = 0, stepsWithInterlock = 0, stepsPastCrossChecks = 0;
         GenAction.Array[1, 60].Sample(actions =>
         {
             var h = new ControllerHarness();
@@ -31,11 +38,14 @@ public class InterlockPropertyTests
             h.Step(4);
             // A still that is already distilling when it starts, so every phase is reached quickly.
             h.Distilling(84);
+            var oracle = new Timers();
             foreach (var action in actions)
             {
                 Apply(h, action.Trouble);
                 if (action.Command is { } command)
                 {
+                    // A distiller acknowledges what sounded before starting or resuming (both are refused while an alarm waits).
+                    if (command is CommandKind.Start or CommandKind.Resume) h.Command(CommandKind.Ack);
                     var before = ProcessState(h.State);
                     var result = h.Command(command);
                     if (!result.Accepted && before != ProcessState(h.State)) return false;
@@ -43,8 +53,9 @@ public class InterlockPropertyTests
                 for (var i = 0; i < action.Steps; i++)
                 {
                     h.Step();
-                    var holds = InterlockHolds(h, recipe);
+                    var holds = InterlockHolds(h, recipe, oracle);
                     if (holds) Interlocked.Increment(ref stepsWithInterlock);
+                    if (oracle.VapourWithoutFlow > 91 || oracle.DistillateBelowWater > 11) Interlocked.Increment(ref stepsPastCrossChecks);
                     if (h.Decisions.SteamValvePercent > 0) Interlocked.Increment(ref stepsWithSteam);
                     if (holds && h.Decisions.SteamValvePercent > 0) return false;
                     if (h.Decisions.SteamValvePercent > 0 && (!h.State.Phase.IsActive() || h.State.Held)) return false;
@@ -56,6 +67,7 @@ public class InterlockPropertyTests
         // The property means something only if the sequences both opened steam and raised interlocks often.
         Assert.True(stepsWithSteam > 1000, $"only {stepsWithSteam} steps with steam open");
         Assert.True(stepsWithInterlock > 1000, $"only {stepsWithInterlock} steps with an interlock condition");
+        Assert.True(stepsPastCrossChecks > 100, $"only {stepsPastCrossChecks} steps past a cross-check's confirm time");
     }
 
     /// <summary>The batch state without its audit trail: a refused command is recorded there and must change nothing else.</summary>
@@ -66,12 +78,36 @@ public class InterlockPropertyTests
         return node.ToJsonString();
     }
 
+    /// <summary>How long the oracle has seen each time-based condition hold, counted from the readings alone.</summary>
+    private sealed class Timers
+    {
+        public double VapourWithoutFlow;
+        public double DistillateBelowWater;
+    }
+
     /// <summary>The conditions, written out again from the readings the controller saw, independently of its own code.</summary>
-    private static bool InterlockHolds(ControllerHarness h, Recipe recipe)
+    private static bool InterlockHolds(ControllerHarness h, Recipe recipe, Timers timers)
     {
         var r = h.Readings;
         var limits = recipe.Interlocks;
         bool Bad(Channel c) => !r[c].IsGood;
+        var dt = ControllerHarness.Period.TotalSeconds;
+        var sealedOn = h.State.Phase is >= Phase.Sealed and <= Phase.Steaming;
+        // Cross-checks: hot still head (at or above the azeotrope's 78 °C) with no distillate flow; distillate colder than its
+        // cooling water by more than two probes' tolerance while distillate runs. Only asserted once clearly past their confirm times.
+        var hotHeadNoFlow = sealedOn && r[Channel.Vapour].IsGood && r[Channel.Vapour].Value >= 78.5 && (Bad(Channel.DistillateFlow) || r[Channel.DistillateFlow].Value < 0.05);
+        timers.VapourWithoutFlow = hotHeadNoFlow ? timers.VapourWithoutFlow + dt : 0;
+        var colder = sealedOn && r[Channel.Distillate].IsGood && r[Channel.CoolingIn].IsGood && r[Channel.Distillate].Value < r[Channel.CoolingIn].Value - 2.5
+            && r[Channel.DistillateFlow].IsGood && r[Channel.DistillateFlow].Value >= 0.05;
+        timers.DistillateBelowWater = colder ? timers.DistillateBelowWater + dt : 0;
+        if (timers.VapourWithoutFlow > 91 || timers.DistillateBelowWater > 11) return true;
+        // Cooling water too warm for the heads' or hearts' maximum, from sealing on (no deviation is ever accepted here).
+        if (h.State.Phase is Phase.Sealed or Phase.Heads or Phase.Hearts && r[Channel.CoolingIn].IsGood)
+        {
+            var reach = r[Channel.CoolingIn].Value + recipe.CoolingControl.CondenserApproachCelsius;
+            var heads = h.State.Phase <= Phase.Heads && reach >= recipe.Heads.Cooling.MaximumCelsius;
+            if (heads || reach >= recipe.Hearts.Cooling.MaximumCelsius) return true;
+        }
         if (r.OutputFault is not null) return true;
         if (r[Channel.EmergencyStop].Quality != ReadingQuality.NotConfigured && (Bad(Channel.EmergencyStop) || r[Channel.EmergencyStop].Value >= 0.5)) return true;
         if (Bad(Channel.CoolingFlow) || r[Channel.CoolingFlow].Value < limits.CoolingFlowMinimumLitresPerMinute) return true;
@@ -100,6 +136,8 @@ public class InterlockPropertyTests
         h.Values[Channel.Distillate] = 28;
         h.Values[Channel.Vapour] = 84;
         h.Values[Channel.LidClosed] = 1;
+        h.Values[Channel.CoolingIn] = 20;
+        h.Values[Channel.DistillateFlow] = 2.5;
         h.Readings.OutputFault = null;
         switch (trouble)
         {
@@ -117,6 +155,9 @@ public class InterlockPropertyTests
             case Trouble.LidOpen: h.Values[Channel.LidClosed] = 0; break;
             case Trouble.LidFaulted: h.Values[Channel.LidClosed] = null; break;
             case Trouble.OutputFault: h.Readings.OutputFault = "steam valve: no reply"; break;
+            case Trouble.CoolingWaterWarm: h.Values[Channel.CoolingIn] = 29; break;
+            case Trouble.DistillateBelowWater: h.Values[Channel.Distillate] = 12; break;
+            case Trouble.DeadFlowMeter: h.Values[Channel.DistillateFlow] = 0; break;
         }
     }
 }
