@@ -91,7 +91,8 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
         }
         ModulatingValvePercent = steam;
         // The isolation valve, fitted, is the second way to shut the steam: closed, no steam passes whatever the modulating valve does.
-        IsolationOpen = !scenario.IsolationValve || decisions.SteamIsolationOpen;
+        // As on the Pi, a modulating valve that stopped answering is not trusted to close: the isolation valve shuts at once.
+        IsolationOpen = !scenario.IsolationValve || (decisions.SteamIsolationOpen && stuckSteamPercent is null);
         Outputs = new OutputState(IsolationOpen ? steam : 0, decisions.CoolingValvePercent, decisions.Receiver, decisions.Horn, decisions.Beacon, IsolationOpen);
     }
 
