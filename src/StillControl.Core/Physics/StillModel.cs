@@ -216,10 +216,12 @@ public sealed class StillModel
         var headTau = vapourRate > 0 ? p.HeadTimeConstantSeconds : p.HeadTimeConstantSeconds * 40;
         s.HeadCelsius += (headTarget - s.HeadCelsius) * Math.Min(1, seconds / headTau);
 
-        Condense(seconds, vapourRate, vapourMassFraction, coolingValvePercent, disturbances);
+        // The condenser meets the vapour as it is, at its dew point, not as the still-head probe (which lags) last showed it:
+        // otherwise the first vapour at breakthrough would count as too cold to condense and vanish through the vent unseen.
+        Condense(seconds, vapourRate, vapourMassFraction, vapourRate > 0 ? headTarget : s.HeadCelsius, coolingValvePercent, disturbances);
     }
 
-    private void Condense(double seconds, double vapourRate, double massFraction, double coolingValvePercent, in StillDisturbances disturbances)
+    private void Condense(double seconds, double vapourRate, double massFraction, double vapourDewCelsius, double coolingValvePercent, in StillDisturbances disturbances)
     {
         var p = Parameters;
         var s = State;
@@ -228,7 +230,7 @@ public sealed class StillModel
         var waterLitresPerMinute = disturbances.CoolingWaterLost ? 0 : p.CoolingFlowAtFullValveLitresPerMinute * supply * Math.Clamp(coolingValvePercent, 0, 100) / 100;
         s.CoolingFlowLitresPerMinute = waterLitresPerMinute;
         var waterCapacity = waterLitresPerMinute / 60 * WaterHeatCapacity; // kW/K
-        var vapourCelsius = Math.Max(s.HeadCelsius, p.AmbientCelsius);
+        var vapourCelsius = Math.Max(vapourDewCelsius, p.AmbientCelsius);
 
         double condensedRate, waterOutTarget, distillateTarget;
         var duty = vapourRate * (EthanolWater.LatentHeatKilojoulesPerKilogram(massFraction) + DistillateHeatCapacity * Math.Max(0, vapourCelsius - s.CoolingInCelsius));
