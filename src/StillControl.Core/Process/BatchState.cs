@@ -93,6 +93,7 @@ public sealed class BatchState
     /// <summary>Cross-check counters: seconds the condition has held so far.</summary>
     public double VapourWithoutDistillateSeconds { get; set; }
     public double DistillateBelowCoolingInSeconds { get; set; }
+    public double DistillateProbesDisagreeSeconds { get; set; }
     /// <summary>Running seconds in the phase at which the phase watchdog holds the batch; null: the phase ends itself.</summary>
     public double? WatchdogHoldAtSeconds { get; set; }
     /// <summary>Seconds of running batch with steam commanded at nothing.</summary>
@@ -214,7 +215,7 @@ public sealed class BatchState
         FilteredStrengthPercentVolume = null;
         CoverAdvised = false;
         CoverAdvisories = 0;
-        VapourWithoutDistillateSeconds = DistillateBelowCoolingInSeconds = SteamStarvedSeconds = 0;
+        VapourWithoutDistillateSeconds = DistillateBelowCoolingInSeconds = DistillateProbesDisagreeSeconds = SteamStarvedSeconds = 0;
         WatchdogHoldAtSeconds = null;
         Deviations = [];
         Phases = [];

@@ -29,21 +29,26 @@ public enum Channel
     EmergencyStop,
     /// <summary>Still lid (甑盖) position switch: 1 closed, 0 open. Optional; when fitted, steam needs it closed from sealing on.</summary>
     LidClosed,
+    /// <summary>
+    /// A second distillate outlet thermometer beside the first, °C. Optional; when fitted, the two must agree, so a probe that
+    /// drifts or steps away inside the plausible band (which the cooling loop would follow, warming the real spirit) is caught.
+    /// </summary>
+    DistillateCheck,
 }
 
 public static class Channels
 {
-    public const int Count = 13;
+    public const int Count = 14;
 
     private static readonly string[] names =
     [
         "steam", "steam-pressure", "vapour", "bed-surface", "cooling-in", "cooling-out",
-        "cooling-flow", "distillate", "distillate-flow", "barometer", "strength", "emergency-stop", "lid-closed",
+        "cooling-flow", "distillate", "distillate-flow", "barometer", "strength", "emergency-stop", "lid-closed", "distillate-check",
     ];
 
     private static readonly string[] units =
     [
-        "°C", "kPa", "°C", "°C", "°C", "°C", "L/min", "°C", "L/min", "hPa", "% vol", "", "",
+        "°C", "kPa", "°C", "°C", "°C", "°C", "L/min", "°C", "L/min", "hPa", "% vol", "", "", "°C",
     ];
 
     public static readonly Channel[] All = Enum.GetValues<Channel>();

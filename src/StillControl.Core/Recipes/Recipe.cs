@@ -275,6 +275,7 @@ public sealed class SensorLimitsByChannel
     [JsonPropertyName("strength")] public SensorLimits Strength { get; set; } = new() { MinimumValue = 0, MaximumValue = 100, StaleSeconds = 5, StuckSeconds = 120 };
     [JsonPropertyName("emergency-stop")] public SensorLimits EmergencyStop { get; set; } = new() { MinimumValue = 0, MaximumValue = 1, StaleSeconds = 1 };
     [JsonPropertyName("lid-closed")] public SensorLimits LidClosed { get; set; } = new() { MinimumValue = 0, MaximumValue = 1, StaleSeconds = 1 };
+    [JsonPropertyName("distillate-check")] public SensorLimits DistillateCheck { get; set; } = SensorLimits.Temperature(110, 10);
 
     public SensorLimits this[Channel channel] => channel switch
     {
@@ -291,6 +292,7 @@ public sealed class SensorLimitsByChannel
         Channel.Strength => Strength,
         Channel.EmergencyStop => EmergencyStop,
         Channel.LidClosed => LidClosed,
+        Channel.DistillateCheck => DistillateCheck,
         _ => throw new ArgumentOutOfRangeException(nameof(channel)),
     };
 }

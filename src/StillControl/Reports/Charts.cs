@@ -18,6 +18,7 @@ public static class Charts
         Channel.CoolingIn => Color.FromHex("#2980b9"),
         Channel.CoolingOut => Color.FromHex("#16a085"),
         Channel.Distillate => Color.FromHex("#d35400"),
+        Channel.DistillateCheck => Color.FromHex("#e67e22"),
         _ => Color.FromHex("#2c3e50"),
     };
 

@@ -101,6 +101,8 @@ public sealed class Scenario
     public bool LidSwitch { get; set; } = true;
     /// <summary>Fit a steam isolation valve (a fail-closed solenoid before the modulating valve) that the controller closes on every trip.</summary>
     public bool IsolationValve { get; set; } = true;
+    /// <summary>Fit a second distillate thermometer (<c>distillate-check</c>) beside the first.</summary>
+    public bool DistillateCheckProbe { get; set; }
     public StillModelParameters Still { get; set; } = new();
 
     public static readonly JsonSerializerOptions Options = new()

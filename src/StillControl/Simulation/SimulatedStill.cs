@@ -59,6 +59,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
         specs[(int)Channel.Strength] = scenario.StrengthMeter ? SensorSpec.StrengthMeter : null;
         specs[(int)Channel.EmergencyStop] = SensorSpec.DigitalInput;
         specs[(int)Channel.LidClosed] = scenario.LidSwitch ? SensorSpec.DigitalInput : null;
+        specs[(int)Channel.DistillateCheck] = scenario.DistillateCheckProbe ? SensorSpec.Ds18b20 : null;
     }
 
     public StillModel Model { get; }
@@ -203,7 +204,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
             Channel.CoolingIn => s.CoolingInCelsius,
             Channel.CoolingOut => s.CoolingOutCelsius,
             Channel.CoolingFlow => s.CoolingFlowLitresPerMinute,
-            Channel.Distillate => s.DistillateCelsius,
+            Channel.Distillate or Channel.DistillateCheck => s.DistillateCelsius,
             Channel.DistillateFlow => s.DistillateLitresPerMinute,
             Channel.Barometer => Model.Parameters.BarometerHectopascals,
             Channel.Strength => s.DistillateStrengthPercentVolume,

@@ -109,6 +109,7 @@ public static class HomeAssistantDiscovery
         Channel.DistillateFlow => "Distillate flow",
         Channel.Barometer => "Air pressure",
         Channel.Strength => "Strength meter",
+        Channel.DistillateCheck => "Distillate temperature (check probe)",
         _ => channel.Name(),
     };
 

@@ -115,6 +115,7 @@ public sealed class ControllerHarness
         Values[Channel.BedSurface] = 99;
         Values[Channel.DistillateFlow] = flowLitresPerMinute;
         Values[Channel.Distillate] = 28;
+        if (Values.ContainsKey(Channel.DistillateCheck)) Values[Channel.DistillateCheck] = 28;
         Values[Channel.CoolingOut] = 40;
     }
 

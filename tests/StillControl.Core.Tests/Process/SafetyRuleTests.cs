@@ -68,6 +68,34 @@ public class SafetyRuleTests
     }
 
     [Fact]
+    public void Two_distillate_probes_that_disagree_trip_and_agreeing_ones_do_not()
+    {
+        var h = new ControllerHarness();
+        h.Values[Channel.DistillateCheck] = 21;
+        h.RunTo(Phase.Hearts);
+        h.StepSeconds(60);
+        Assert.False(h.State.Held);
+        // The first probe walks away a little at a time, inside every plausible band and never below the cooling water.
+        h.Values[Channel.Distillate] = 24.5;
+        h.StepSeconds(StillController.DistillateProbesDisagreeSeconds - 2);
+        Assert.False(h.State.Held);
+        h.StepSeconds(4);
+        AssertHeldBy(h, "distillate-probes-disagree");
+        Assert.Contains("(check probe)", h.State.AlarmLog.Single(a => a.Code == "distillate-probes-disagree").Detail);
+    }
+
+    [Fact]
+    public void A_fitted_check_probe_that_fails_is_a_reading_the_batch_needs_from_sealing_on()
+    {
+        var h = new ControllerHarness();
+        h.Values[Channel.DistillateCheck] = 21;
+        h.RunTo(Phase.Hearts);
+        h.Values[Channel.DistillateCheck] = null;
+        h.StepUntilHeld(2);
+        Assert.Equal("sensor-fault:distillate-check", h.State.HoldCause);
+    }
+
+    [Fact]
     public void A_dry_distillate_probe_colder_than_the_water_is_not_judged()
     {
         var h = new ControllerHarness();

@@ -155,6 +155,19 @@ public class SafetyScenarioTests
     }
 
     [Fact]
+    public async Task With_a_check_probe_fitted_a_drifting_distillate_probe_is_caught_before_the_spirit_runs_hot()
+    {
+        using var run = await Simulate.RunAsync("""
+            { "distillateCheckProbe": true,
+              "faults": [ { "kind": "sensor-drift", "channel": "distillate", "ratePerSecond": -0.02, "phase": "hearts", "afterSeconds": 30 } ] }
+            """);
+        AssertHeldBy(run, "distillate-probes-disagree");
+        var hearts = run.Phase("hearts").GetProperty("start").GetDouble();
+        // 2 °C of drift at 0.02 °C/s, plus the confirm time: the spirit was never more than a few degrees off.
+        Assert.InRange(run.Alarm("distillate-probes-disagree").GetProperty("raisedAt").GetDouble() - hearts, 30 + 100, 30 + 100 + 30);
+    }
+
+    [Fact]
     public async Task The_last_operator_command_of_a_scenario_runs_even_when_the_run_would_end_in_the_same_step()
     {
         // The batch is held by an operator hold; the scenario's abort comes long after, as its very last action.

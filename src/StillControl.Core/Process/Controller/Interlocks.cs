@@ -20,6 +20,12 @@ public static partial class StillController
     /// <summary>How long the distillate must read colder than its cooling water, with distillate running, before it is judged.</summary>
     public const double DistillateBelowCoolingInSeconds = 10;
 
+    /// <summary>Two distillate probes side by side agree within this (two DS18B20s' ±0.5 °C, and the flow between them).</summary>
+    public const double DistillateProbesToleranceCelsius = 2;
+
+    /// <summary>How long the two distillate probes must disagree before it is judged (a transient passes one first).</summary>
+    public const double DistillateProbesDisagreeSeconds = 10;
+
     /// <summary>
     /// One interlock: the condition that keeps steam closed, the alarm it raises and the words that both the alarm and "what
     /// blocks this command" use. <see cref="Holds"/> and <see cref="Describe"/> take the phase to judge, which for a command is the
@@ -89,6 +95,11 @@ public static partial class StillController
             static (s, _, _) => $"distillate reads {F(s.Signal(Channel.Distillate).Value)} °C, colder than the cooling water that cools it " +
                 $"({F(s.Signal(Channel.CoolingIn).Value)} °C in): the distillate probe is off (offset, drift or misplaced)"),
 
+        new(AlarmCode.DistillateProbesDisagree, Channel.DistillateCheck, true,
+            static (s, _, p) => p >= Phase.Sealed && p.IsActive() && s.DistillateProbesDisagreeSeconds >= DistillateProbesDisagreeSeconds,
+            static (s, _, _) => $"the distillate probes disagree: {F(s.Signal(Channel.Distillate).Value)} °C and {F(s.Signal(Channel.DistillateCheck).Value)} °C " +
+                "(check probe): one has drifted, stepped or come out of its well"),
+
         // The cooling water is too warm for a collecting phase's limit: a person decides (abort, or resume accepting the deviation).
         new(AlarmCode.CoolingLimitUnreachable, Channel.CoolingIn, true,
             static (s, r, p) => UnreachableCoolingPhase(s, r, p) is not null,
@@ -132,6 +143,7 @@ public static partial class StillController
             Channel.SteamPressure or Channel.CoolingFlow => true,
             Channel.EmergencyStop => state.Signal(Channel.EmergencyStop).IsConfigured,
             Channel.LidClosed => phase >= Phase.Sealed && state.Signal(Channel.LidClosed).IsConfigured,
+            Channel.DistillateCheck => phase >= Phase.Sealed && state.Signal(Channel.DistillateCheck).IsConfigured,
             Channel.BedSurface => phase == Phase.Loading,
             Channel.Distillate or Channel.CoolingOut => phase >= Phase.Sealed || channel == cooling,
             Channel.DistillateFlow => phase >= Phase.Sealed,
@@ -163,6 +175,10 @@ public static partial class StillController
         var running = flow.IsGood && flow.Value >= NoDistillateFlowLitresPerMinute;
         var judged = state.AlarmSlots[Alarms.Slot(AlarmCode.DistillateBelowCoolingWater)].Active;
         state.DistillateBelowCoolingInSeconds = colder && (running || judged) ? state.DistillateBelowCoolingInSeconds + dt : 0;
+
+        var check = state.Signal(Channel.DistillateCheck);
+        var disagree = distillate.IsGood && check.IsGood && Math.Abs(distillate.Value - check.Value) > DistillateProbesToleranceCelsius;
+        state.DistillateProbesDisagreeSeconds = disagree ? state.DistillateProbesDisagreeSeconds + dt : 0;
     }
 
     private static bool Interlocks(BatchState state, Recipe recipe, DateTimeOffset now, Decisions decisions)
