@@ -130,6 +130,15 @@ public sealed partial class ControlCycle
             {
                 command = command with { Argument = NewBatchId(now) };
             }
+            else if (command.Kind == CommandKind.Start && !State.Phase.IsActive() && journal.HasBatch(command.Argument!))
+            {
+                // A batch record is never taken over: a start naming an id the journal holds is refused, with a result.
+                var refusal = CommandResult.Refuse($"batch id '{command.Argument}' is taken: the journal already holds that batch; start with another id, or none for a new one");
+                Decisions.Events.Add(new ControllerEvent(EventKind.CommandRefused, now, State.Phase, command.Kind.Name(),
+                    $"{command.Kind.Name()} by {command.Operator} ({command.Source}{(command.Id is null ? "" : $", id {command.Id}")}): {refusal.Reason}"));
+                item.Result.TrySetResult(refusal);
+                continue;
+            }
             var wasBatch = State.BatchId;
             var result = StillController.Apply(command, State, Recipe, now, Decisions);
             if (result.Accepted && command.Kind == CommandKind.Start && State.BatchId != wasBatch)
@@ -255,8 +264,17 @@ public sealed partial class ControlCycle
         }
     }
 
-    private string NewBatchId(DateTimeOffset now) =>
-        $"{options.StillName}-{now.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}";
+    /// <summary>The still and the start time to the second; a second batch in the same second (or a clock set back) gets a suffix, so an id is never reused.</summary>
+    private string NewBatchId(DateTimeOffset now)
+    {
+        var id = $"{options.StillName}-{now.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}";
+        var candidate = id;
+        for (var n = 2; journal.HasBatch(candidate); n++)
+        {
+            candidate = $"{id}-{n}";
+        }
+        return candidate;
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Journal held unfinished batch {BatchId} in {Phase}: restored held with a power-loss alarm, outputs safe")]
     private partial void LogRestored(string batchId, string phase);

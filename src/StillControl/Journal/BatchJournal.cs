@@ -84,11 +84,22 @@ public sealed class BatchJournal : IDisposable
             out insertSample), "prepare the sample insert");
         insertEvent = Prepare("INSERT INTO events (batch_id, t, kind, code, phase, message, channel) VALUES ($b, $t, $k, $c, $p, $m, $ch)",
             "$b", "$t", "$k", "$c", "$p", "$m", "$ch");
-        saveState = Prepare("UPDATE batches SET state_json = $j, state_at = $t, phase = $p, ended_at = $e, outcome = $o WHERE id = $b",
+        // A batch that has ended (it has an outcome) is never written again: a later save, however it comes, changes nothing.
+        saveState = Prepare("UPDATE batches SET state_json = $j, state_at = $t, phase = $p, ended_at = $e, outcome = $o WHERE id = $b AND outcome IS NULL",
             "$j", "$t", "$p", "$e", "$o", "$b");
         saveCheckpoint = Prepare("INSERT INTO checkpoints (batch_id, t, json) VALUES ($b, $t, $j) ON CONFLICT(batch_id) DO UPDATE SET t = excluded.t, json = excluded.json",
             "$b", "$t", "$j");
         lastCommitTimestamp = wallClock.GetTimestamp();
+    }
+
+    /// <summary>Whether the journal already holds a batch with this id (any outcome).</summary>
+    public bool HasBatch(string id)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = Transaction();
+        command.CommandText = "SELECT 1 FROM batches WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        return command.ExecuteScalar() is not null;
     }
 
     public void BeginBatch(string id, DateTimeOffset startedAt, string recipeName, string recipeJson)
