@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Text.Json;
 
 using Microsoft.Extensions.Hosting;
@@ -32,8 +33,14 @@ public sealed partial class MqttLink : BackgroundService
     private readonly string still;
     private readonly ILogger<MqttLink> logger;
     private readonly IMqttClient client;
+    /// <summary>Commands waiting for the loop. A command arriving while it is full is not dropped: it gets a "busy" result.</summary>
     private readonly System.Threading.Channels.Channel<MqttApplicationMessage> incoming = System.Threading.Channels.Channel.CreateBounded<MqttApplicationMessage>(
-        new System.Threading.Channels.BoundedChannelOptions(64) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+        new System.Threading.Channels.BoundedChannelOptions(IncomingCapacity) { FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait });
+    private const int IncomingCapacity = 64;
+    /// <summary>Commands refused as busy on arrival (the queue was full), answered from the link's own loop.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<MqttApplicationMessage> busy = new();
+    /// <summary>How long a command id is remembered with its result: longer than any reconnect or restart.</summary>
+    private static readonly TimeSpan CommandIdsKept = TimeSpan.FromDays(7);
     private readonly ArrayBufferWriter<byte> buffer = new(4096);
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool draining;
@@ -51,12 +58,14 @@ public sealed partial class MqttLink : BackgroundService
         topics = new StillTopics(options.TopicRoot, site, still);
         this.site = site;
         this.still = still;
-        clientId = $"stillcontrol-{site}-{still}";
+        // Unique per process: a second service under the same still name must not take this one's session over (and the
+        // broker's takeover storm that follows); the still is named in the topics, not in the client id.
+        clientId = $"stillcontrol-{site}-{still}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
         backlog = new BacklogAlarm("mqtt-backlog-over-limit", "the MQTT broker", "Mqtt:BacklogAlarmRows", options.BacklogAlarmRows, cycle.Audit);
         client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += e =>
         {
-            incoming.Writer.TryWrite(e.ApplicationMessage);
+            if (!incoming.Writer.TryWrite(e.ApplicationMessage)) busy.Enqueue(e.ApplicationMessage);
             return Task.CompletedTask;
         };
     }
@@ -100,7 +109,7 @@ public sealed partial class MqttLink : BackgroundService
                     var busy = await ForwardAsync(reader, cursor, stoppingToken);
                     cursor = busy.Cursor;
                     backlog.Check(reader, cursor);
-                    await CommandsAsync(stoppingToken);
+                    await CommandsAsync(reader, stoppingToken);
                     await StateAsync(stoppingToken);
                     if (!busy.Sent)
                     {
@@ -264,35 +273,126 @@ public sealed partial class MqttLink : BackgroundService
         lastStateAt = now;
     }
 
-    private async Task CommandsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Every command message gets exactly one result and one audit event: run (once per id, ever), replayed (an id seen before
+    /// gets its first result back and runs no second time), or refused with a reason (retained, unreadable, not allowed,
+    /// busy). Nothing a sender puts in a message ends the link.
+    /// </summary>
+    private async Task CommandsAsync(JournalReader reader, CancellationToken cancellationToken)
     {
+        while (busy.TryDequeue(out var overflow))
+        {
+            var (_, busyId, _) = RemoteCommand.Parse(overflow.Payload.ToArray(), options);
+            await RefuseAsync(reader, busyId, null, $"busy: {IncomingCapacity} commands are already waiting for the control loop; send it again later", cancellationToken);
+        }
+        // Everything waiting goes to the loop at once (it takes every queued command in its next step), then the answers go out
+        // in arrival order. An id already in flight in this round is answered with the first delivery's result.
+        var round = new List<(string? Id, string Command, Task<CommandResult> Result, bool Repeat)>();
+        var inFlight = new Dictionary<string, Task<CommandResult>>(StringComparer.Ordinal);
         while (incoming.Reader.TryRead(out var message))
         {
-            var payload = message.Payload.ToArray();
-            var (command, id, refusal) = RemoteCommand.Parse(payload, options);
-            CommandResult result;
+            var (command, id, refusal) = RemoteCommand.Parse(message.Payload.ToArray(), options);
+            if (message.Retain)
+            {
+                // A retained command would run again at every reconnect: it never runs at all.
+                await RefuseAsync(reader, id, command, "retained message refused: a command is sent live (retain off), or the broker would hand it over again at every reconnect", cancellationToken);
+                continue;
+            }
+            if (id is not null && inFlight.TryGetValue(id, out var first))
+            {
+                round.Add((id, command?.Kind.Name() ?? "(unreadable)", first, true));
+                continue;
+            }
+            if (id is not null && reader.RecallCommandResult(id) is { } earlier)
+            {
+                AuditRepeat(id);
+                await PublishAsync(topics.CommandResult, Encoding.UTF8.GetBytes(earlier), retain: false, cancellationToken);
+                continue;
+            }
             if (command is null)
             {
-                result = CommandResult.Refuse(refusal!);
-                cycle.Audit(new ControllerEvent(EventKind.CommandRefused, DateTimeOffset.UtcNow, Phase.Idle, "remote", $"remote command{(id is null ? "" : $" id {id}")} refused (mqtt): {refusal}"));
+                await RefuseAsync(reader, id, null, refusal!, cancellationToken);
+                continue;
+            }
+            var submitted = cycle.Submit(command);
+            if (id is not null) inFlight[id] = submitted;
+            round.Add((id, command.Kind.Name(), submitted, false));
+        }
+        foreach (var (id, name, pending, repeat) in round)
+        {
+            // The loop takes commands every step; a slow step delays the answer, it does not end the link.
+            var result = await pending.WaitAsync(cancellationToken);
+            if (repeat && id is not null && reader.RecallCommandResult(id) is { } earlier)
+            {
+                AuditRepeat(id);
+                await PublishAsync(topics.CommandResult, Encoding.UTF8.GetBytes(earlier), retain: false, cancellationToken);
+                continue;
+            }
+            await AnswerAsync(reader, id, name, result, cancellationToken);
+        }
+    }
+
+    private void AuditRepeat(string id) =>
+        cycle.Audit(new ControllerEvent(EventKind.CommandRefused, DateTimeOffset.UtcNow, Phase.Idle, "remote",
+            Safe($"remote command id {id} arrived again (mqtt): not run a second time, its first result sent again")));
+
+    private async Task RefuseAsync(JournalReader reader, string? id, OperatorCommand? command, string reason, CancellationToken cancellationToken)
+    {
+        cycle.Audit(new ControllerEvent(EventKind.CommandRefused, DateTimeOffset.UtcNow, Phase.Idle, "remote",
+            Safe($"remote command{(id is null ? "" : $" id {id}")} refused (mqtt): {reason}")));
+        await AnswerAsync(reader, id, command?.Kind.Name() ?? "(unreadable)", CommandResult.Refuse(reason), cancellationToken);
+    }
+
+    private async Task AnswerAsync(JournalReader reader, string? id, string command, CommandResult result, CancellationToken cancellationToken)
+    {
+        using var json = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(json))
+        {
+            writer.WriteStartObject();
+            if (id is null) writer.WriteNull("id"); else writer.WriteString("id", Safe(id));
+            writer.WriteString("command", command);
+            writer.WriteBoolean("accepted", result.Accepted);
+            writer.WriteString("reason", Safe(result.Reason));
+            writer.WriteString("at", DateTimeOffset.UtcNow);
+            writer.WriteEndObject();
+        }
+        var payload = json.ToArray();
+        if (id is not null)
+        {
+            try
+            {
+                reader.RememberCommandResult(id, Encoding.UTF8.GetString(payload), DateTimeOffset.UtcNow, CommandIdsKept);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                // Not remembered: a repeat of this id would be judged again (still by the controller's own rules).
+                LogCommandIdNotKept(id, ex.Message);
+            }
+        }
+        await PublishAsync(topics.CommandResult, payload, retain: false, cancellationToken);
+    }
+
+    /// <summary>Text from a sender made safe to write anywhere: lone surrogates and control characters replaced.</summary>
+    private static string Safe(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                builder.Append(c).Append(text[++i]);
+            }
+            else if (char.IsSurrogate(c) || char.IsControl(c))
+            {
+                builder.Append('\uFFFD');
             }
             else
             {
-                result = await cycle.Submit(command).WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+                builder.Append(c);
             }
-            using var json = new MemoryStream();
-            using (var writer = new Utf8JsonWriter(json))
-            {
-                writer.WriteStartObject();
-                if (id is null) writer.WriteNull("id"); else writer.WriteString("id", id);
-                writer.WriteString("command", command?.Kind.Name() ?? "(unreadable)");
-                writer.WriteBoolean("accepted", result.Accepted);
-                writer.WriteString("reason", result.Reason);
-                writer.WriteString("at", DateTimeOffset.UtcNow);
-                writer.WriteEndObject();
-            }
-            await PublishAsync(topics.CommandResult, json.ToArray(), retain: false, cancellationToken);
         }
+        return builder.ToString();
     }
 
     private Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken) =>
@@ -373,6 +473,9 @@ public sealed partial class MqttLink : BackgroundService
         client.Dispose();
         base.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Remote command id {Id} could not be remembered ({Reason}): a repeat of it would be judged again")]
+    private partial void LogCommandIdNotKept(string id, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "MQTT connected to {Broker}; publishing under {Topic}")]
     private partial void LogConnected(string broker, string topic);

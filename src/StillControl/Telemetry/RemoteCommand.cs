@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using StillControl.Process;
 
@@ -8,6 +9,19 @@ public static class RemoteCommand
 {
     /// <summary>Parses <c>{ "id", "command", "operator", "argument" }</c>; returns the command or why it is refused (with the id if one could be read).</summary>
     public static (OperatorCommand? Command, string? Id, string? Refusal) Parse(ReadOnlySpan<byte> payload, MqttOptions options)
+    {
+        try
+        {
+            return ParseChecked(payload, options);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or DecoderFallbackException)
+        {
+            // Bytes that are not text (invalid UTF-8, a lone surrogate in an escape): refused with a reason like any other.
+            return (null, null, $"unreadable: {ex.GetType().Name}: the payload must be UTF-8 JSON text");
+        }
+    }
+
+    private static (OperatorCommand? Command, string? Id, string? Refusal) ParseChecked(ReadOnlySpan<byte> payload, MqttOptions options)
     {
         if (payload.Length > options.MaximumCommandBytes)
         {
