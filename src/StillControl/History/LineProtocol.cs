@@ -110,7 +110,7 @@ public static class LineProtocol
         Tags(line, site, still, e.BatchId, e.Phase);
         line.Append(",kind=").Append(EscapeTag(e.Kind)).Append(",code=").Append(EscapeTag(e.Code));
         line.Append(" seq=").Append(e.Sequence.ToString(CultureInfo.InvariantCulture)).Append("i,count=1i,message=\"")
-            .Append(e.Message.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
+            .Append(PrintableText.Of(e.Message).Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
         line.Append(' ').Append(e.At.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
         return line.ToString();
     }
@@ -121,7 +121,8 @@ public static class LineProtocol
             .Append(",batch=").Append(EscapeTag(batch ?? "none")).Append(",phase=").Append(EscapeTag(phase));
     }
 
-    private static string EscapeTag(string value) => value.Length == 0 ? "none" : value
+    // Line protocol has no escape for a line end: control characters become visible symbols (PrintableText) before escaping.
+    private static string EscapeTag(string value) => value.Length == 0 ? "none" : PrintableText.Of(value)
         .Replace("\\", "\\\\", StringComparison.Ordinal).Replace(",", "\\,", StringComparison.Ordinal)
         .Replace("=", "\\=", StringComparison.Ordinal).Replace(" ", "\\ ", StringComparison.Ordinal);
 }

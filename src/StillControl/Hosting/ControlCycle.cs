@@ -247,7 +247,7 @@ public sealed partial class ControlCycle
                 {
                     InterlockLatencyMaxMilliseconds = latency;
                 }
-                if (steamWasOpen) LogTrip(e.Code, e.Message, latency);
+                if (steamWasOpen) LogTrip(e.Code, PrintableText.Of(e.Message), latency);
             }
         }
     }
@@ -259,7 +259,7 @@ public sealed partial class ControlCycle
             journal.AppendEvent(State.BatchId, e);
             if (e.Kind is EventKind.PhaseChanged or EventKind.GradeChanged or EventKind.Held or EventKind.Resumed or EventKind.AlarmRaised or EventKind.CommandRefused)
             {
-                LogEvent(e.Kind.Name(), e.Message);
+                LogEvent(e.Kind.Name(), PrintableText.Of(e.Message));
             }
         }
     }

@@ -18,7 +18,7 @@ public sealed class ConsoleProgress(TextWriter output, TimeSpan statusEvery) : I
         foreach (var e in cycle.Decisions.Events)
         {
             if (e.Kind is EventKind.CommandAccepted && e.Code == "ack") continue;
-            output.WriteLine($"[{Clock(now - origin)}] {e.Kind.Name(),-18} {e.Message}");
+            output.WriteLine($"[{Clock(now - origin)}] {e.Kind.Name(),-18} {PrintableText.Of(e.Message)}");
         }
         if (now >= nextStatus && state.Phase.IsActive())
         {

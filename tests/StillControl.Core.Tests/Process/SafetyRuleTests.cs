@@ -222,6 +222,21 @@ public class SafetyRuleTests
         Assert.False(h.Command(CommandKind.Resume, "whatever").Accepted);
     }
 
+    [Theory]
+    [InlineData("b-1\nforged line")]
+    [InlineData("a batch with spaces")]
+    [InlineData("../../etc/passwd")]
+    public void A_batch_id_that_could_not_travel_safely_is_refused(string id)
+    {
+        var h = new ControllerHarness();
+        h.Step(4);
+        var result = h.Command(CommandKind.Start, id);
+        Assert.False(result.Accepted);
+        Assert.Contains("letters, digits and - _ . : only", result.Reason);
+        Assert.DoesNotContain("\n", result.Reason);
+        Assert.Equal(Phase.Idle, h.State.Phase);
+    }
+
     [Fact]
     public void Start_is_refused_while_an_alarm_waits_for_acknowledgement()
     {

@@ -24,4 +24,16 @@ public class LineProtocolTests
             """stillcontrol_event,site=north\ plant,still=a\,b,batch=none,phase=idle,kind=command-refused,code=remote seq=9i,count=1i,message="say \"no\", twice" 1795907000250""",
             LineProtocol.Event(e, "north plant", "a,b"));
     }
+
+    [Fact]
+    public void A_line_end_from_a_sender_never_splits_a_point_in_two()
+    {
+        // An operator name with a newline, as a remote command could carry it, in an event message and in a tag.
+        var e = new JournalEvent(10, "b\nx", At, "command-accepted", "hold", "hearts", "hold by wang\nstillcontrol_event,site=forged x=1 1 (mqtt)", null);
+        var line = LineProtocol.Event(e, "plant", "still-1");
+        Assert.DoesNotContain("\n", line);
+        Assert.DoesNotContain("\r", line);
+        Assert.Contains("hold by wang\u2424stillcontrol_event", line);
+        Assert.Contains("batch=b\u2424x", line);
+    }
 }

@@ -68,6 +68,10 @@ public static partial class StillController
                 {
                     return CommandResult.Refuse("start needs a batch id");
                 }
+                if (!PrintableText.IsBatchId(command.Argument))
+                {
+                    return CommandResult.Refuse($"batch id '{PrintableText.Of(command.Argument)}' refused: 1-64 letters, digits and - _ . : only");
+                }
                 if (state.LastStepAt is null || state.SettledAt is null)
                 {
                     return CommandResult.Refuse("no readings yet: wait for the sensors' first samples");
