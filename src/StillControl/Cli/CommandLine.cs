@@ -174,6 +174,7 @@ public static class CommandLine
 
         var progress = json ? error : output;
         var statusEvery = speed is { } pace && pace <= 20 ? TimeSpan.FromSeconds(10) : TimeSpan.FromMinutes(5);
+        CheckConfiguration(overrides);
         var setup = new SimulationSetup(scenario, seed, speed, resume, start, progress, statusEvery, RealTime: false);
         using var host = StillHost.Build([], overrides, recipe, setup, a.Has("--verbose") ? LogLevel.Information : LogLevel.Error);
         ValidateOptions(host.Services);
@@ -242,6 +243,7 @@ public static class CommandLine
         var recipe = Files.LoadRecipe(a.Value("--recipe") ?? root["Recipe:Path"]);
         var scenario = Files.LoadScenario(a.Value("--scenario") ?? root["Simulation:ScenarioPath"]);
         var seed = int.TryParse(root["Simulation:Seed"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : scenario.Seed ?? 1;
+        CheckConfiguration(overrides);
         var setup = new SimulationSetup(scenario, seed, 1, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), RealTime: true);
         using var host = StillHost.Build([], overrides, recipe, setup, LogLevel.Information);
         ValidateOptions(host.Services);
@@ -314,6 +316,7 @@ public static class CommandLine
     private static (Sensors.PiPlan Plan, Recipes.Recipe Recipe, IConfigurationRoot Root) LoadPlan(string verb, string? file)
     {
         var (root, overrides) = LoadConfiguration(verb, file);
+        CheckConfiguration(overrides);
         var hardware = root.GetSection(HardwareOptions.Section).Get<HardwareOptions>() ?? new HardwareOptions();
         if (hardware.Mode != "Pi")
         {
@@ -479,7 +482,8 @@ public static class CommandLine
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
             var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            return endOfDay ? start.AddDays(1) : start;
+            // The last day there is ends at the end of time, not one day after it.
+            return endOfDay ? day == DateOnly.MaxValue ? DateTimeOffset.MaxValue : start.AddDays(1) : start;
         }
         if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
         {
@@ -558,6 +562,7 @@ public static class CommandLine
         var format = a.Value("--format") ?? "csv";
         if (format is not ("csv" or "json")) throw new BadInputException($"export: --format = '{format}': csv or json");
         var file = a.Value("--out");
+        CheckWritable("export", file);
         var table = a.Value("--table") ?? (file is null ? "samples" : "all");
         if (table != "all" && !BatchExport.Tables.Contains(table)) throw new BadInputException($"export: --table = '{table}': {string.Join(", ", BatchExport.Tables)} or all");
         if (format == "json" && a.Value("--table") is not null) throw new BadInputException("export: --table is for csv; json holds samples, events and fractions together");
@@ -566,7 +571,7 @@ public static class CommandLine
         var review = Reviews("export", journal, a.Positionals, error)[0];
         if (format == "json")
         {
-            using var stream = file is null ? Console.OpenStandardOutput() : File.Create(file);
+            using var stream = file is null ? Console.OpenStandardOutput() : Create("export", file);
             if (file is null) output.Flush();
             BatchExport.WriteJson(review, stream);
             if (file is not null) output.WriteLine($"export: wrote {file}");
@@ -581,13 +586,34 @@ public static class CommandLine
         {
             // FILE.csv with all three tables: FILE-samples.csv, FILE-events.csv, FILE-fractions.csv.
             var path = table == "all" ? System.IO.Path.ChangeExtension(file, null) + $"-{t}.csv" : file;
-            using (var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true)))
+            using (var writer = new StreamWriter(Create("export", path), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true)))
             {
                 BatchExport.WriteCsv(review, t, writer);
             }
             output.WriteLine($"export: wrote {path}");
         }
         return 0;
+    }
+
+    private static void CheckWritable(string verb, string? file)
+    {
+        if (file is not null && Directory.Exists(file))
+        {
+            throw new BadInputException($"{verb}: --out {file} is a folder: give a file name in it");
+        }
+    }
+
+    /// <summary>Creates an output file; a path that cannot be written is bad input naming it, not an internal error.</summary>
+    private static FileStream Create(string verb, string file)
+    {
+        try
+        {
+            return File.Create(file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new BadInputException($"{verb}: --out {file}: cannot be written ({ex.Message})");
+        }
     }
 
     private static int WriteOut(string? file, string content, TextWriter output, string verb)
@@ -597,7 +623,12 @@ public static class CommandLine
             output.Write(content);
             return 0;
         }
-        File.WriteAllText(file, content, new System.Text.UTF8Encoding(false));
+        CheckWritable(verb, file);
+        using (var stream = Create(verb, file))
+        using (var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)))
+        {
+            writer.Write(content);
+        }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb}: wrote {file} ({new FileInfo(file).Length / 1024.0:0} KiB)"));
         return 0;
     }
@@ -641,9 +672,24 @@ public static class CommandLine
     }
 
     /// <summary>Options are validated before the loop starts, so a bad value fails at boot naming its key; every bad key is named at once.</summary>
+    /// <summary>Unknown keys and values of the wrong type, from every source, before the host binds anything: exit 2 naming each.</summary>
+    private static void CheckConfiguration(IDictionary<string, string?> overrides)
+    {
+        var failures = ConfigurationSchema.Check(overrides);
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException("StillControl", typeof(StillOptions), failures);
+        }
+    }
+
     private static void ValidateOptions(IServiceProvider services)
     {
-        var failures = new List<string>();
+        // Unknown keys and values of the wrong type first: the options below would bind them wrongly, or fail with a stack trace.
+        var failures = ConfigurationSchema.Check(services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>());
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException("StillControl", typeof(StillOptions), failures);
+        }
         void Check<T>() where T : class
         {
             try

@@ -29,8 +29,12 @@ public static class StillHost
 {
     public static IHost Build(string[] args, IDictionary<string, string?> overrides, Recipe recipe, SimulationSetup simulation, LogLevel minimumLevel, PiRig? rig = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // No default sources: the configuration is appsettings.json beside the program, then what the command line loaded
+        // (--config, STILLCONTROL_ variables, options). Unprefixed environment variables and the like do not count.
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory, DisableDefaults = true });
+        builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
         builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
@@ -145,7 +149,13 @@ public static class StillHost
         }
 
         services.AddSingleton<IValidateOptions<MqttOptions>, MqttOptionsValidator>();
-        services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateOnStart();
+        services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateOnStart()
+            // A list in the configuration replaces the default list; the binder alone would add to it.
+            .PostConfigure<Microsoft.Extensions.Configuration.IConfiguration>((o, configuration) =>
+            {
+                var configured = configuration.GetSection($"{MqttOptions.Section}:{nameof(MqttOptions.RemoteCommands)}");
+                if (configured.Exists()) o.RemoteCommands = configured.GetChildren().Select(c => c.Value).OfType<string>().ToList();
+            });
         var mqtt = builder.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
         if (mqtt.Enabled)
         {

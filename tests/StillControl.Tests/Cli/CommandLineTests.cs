@@ -119,4 +119,70 @@ public class CommandLineTests
         AssertBadInput(await Run("batch", "nope", "--journal", journal), "no batch 'nope'");
         AssertBadInput(await Run("simulate", "--resume", "--journal", journal), "no unfinished batch");
     }
+
+    [Theory]
+    [InlineData("""{ "Mqtt": { "Hots": "broker.plant" } }""", "Mqtt:Hots: unknown key 'Hots' under Mqtt; accepted: Enabled, Host, Port")]
+    [InlineData("""{ "Control": { "PeriodMilliseconds": "fast" } }""", "Control:PeriodMilliseconds = \"fast\": a whole number")]
+    [InlineData("""{ "Mqtt": { "Port": "abc" } }""", "Mqtt:Port = \"abc\": a whole number")]
+    [InlineData("""{ "Hardware": { "Inputs": { "vapour": { "Pin": "seventeen" } } } }""", "Hardware:Inputs:vapour:Pin = \"seventeen\": a whole number")]
+    [InlineData("""{ "Stil": { "Name": "x" } }""", "Stil:Name: unknown section 'Stil'; accepted: Still, Hardware")]
+    public async Task A_misspelled_key_or_a_value_of_the_wrong_type_is_exit_2_naming_it(string config, string expected)
+    {
+        using var files = new TestFiles();
+        var path = files.Write("config.json", config);
+        AssertBadInput(await Run("run", "--config", path, "--journal", files.PathOf("j.db")), expected);
+        Assert.False(File.Exists(files.PathOf("j.db")), "nothing was opened before the configuration was checked");
+    }
+
+    [Fact]
+    public async Task Options_of_the_wrong_type_are_exit_2_too()
+    {
+        using var files = new TestFiles();
+        AssertBadInput(await Run("simulate", "--mqtt", "127.0.0.1:abc", "--journal", files.PathOf("j.db")), "Mqtt:Port = \"abc\": a whole number");
+        AssertBadInput(await Run("simulate", "--period-ms", "abc", "--journal", files.PathOf("j.db")), "Control:PeriodMilliseconds = \"abc\": a whole number");
+        AssertBadInput(await Run("batches", "--journal", files.PathOf("none.db"), "--to", "9999-12-31"), "none.db");
+    }
+
+    [Fact]
+    public void A_configured_list_replaces_the_default_and_only_STILLCONTROL_variables_count()
+    {
+        using var files = new TestFiles();
+        var host = Hosting.StillHost.Build([], new Dictionary<string, string?> { ["Mqtt:RemoteCommands:0"] = "hold", ["Journal:Path"] = files.PathOf("j.db") },
+            Recipes.DefaultRecipe.Create(), new Hosting.SimulationSetup(new Simulation.Scenario(), 1, null, false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), false),
+            Microsoft.Extensions.Logging.LogLevel.Error);
+        using (host)
+        {
+            var options = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Microsoft.Extensions.Options.IOptions<Telemetry.MqttOptions>>(host.Services).Value;
+            Assert.Equal(["hold"], options.RemoteCommands);
+        }
+        // An unprefixed variable is no configuration: the host never sees it.
+        Environment.SetEnvironmentVariable("Mqtt__Host", "10.9.9.9");
+        try
+        {
+            using var second = Hosting.StillHost.Build([], new Dictionary<string, string?> { ["Journal:Path"] = files.PathOf("k.db") },
+                Recipes.DefaultRecipe.Create(), new Hosting.SimulationSetup(new Simulation.Scenario(), 1, null, false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), false),
+                Microsoft.Extensions.Logging.LogLevel.Error);
+            var options = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Microsoft.Extensions.Options.IOptions<Telemetry.MqttOptions>>(second.Services).Value;
+            Assert.Null(options.Host);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Mqtt__Host", null);
+        }
+    }
+
+    [Fact]
+    public async Task Review_outputs_to_a_folder_or_an_unwritable_path_are_bad_input()
+    {
+        using var files = new TestFiles();
+        var journal = files.PathOf("journal.db");
+        Assert.Equal(0, (await Run("simulate", "--journal", journal, "--mqtt", "off")).Exit);
+        var id = JsonDocument.Parse((await Run("batches", "--journal", journal, "--json")).Output).RootElement[0].GetProperty("id").GetString()!;
+        AssertBadInput(await Run("report", id, "--journal", journal, "--out", files.Folder), "is a folder");
+        AssertBadInput(await Run("export", id, "--journal", journal, "--format", "json", "--out", files.Folder), "is a folder");
+        AssertBadInput(await Run("report", id, "--journal", journal, "--out", "/proc/no/such/dir/r.html"), "cannot be written");
+        var all = await Run("batches", "--journal", journal, "--to", "9999-12-31", "--json");
+        Assert.Equal(0, all.Exit);
+        Assert.Single(JsonDocument.Parse(all.Output).RootElement.EnumerateArray());
+    }
 }
