@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # unshare for the fake 1-Wire sysfs (as root), chromium, headless, to open the batch reports, python3-yaml to read the
 # central compose file independently, openssl to make the TLS tests' certificates, curl for plain HTTP checks and procps
 # (ps) for the leftover-process check at the end.
-PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3 python3-pymodbus python3-serial python3-serial-asyncio
+PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3 python3-pymodbus python3-serial python3-serial-asyncio systemd
   python3-yaml util-linux chromium openssl curl procps)
 missing=()
 for package in "${PACKAGES[@]}"; do
