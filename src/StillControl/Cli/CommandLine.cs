@@ -516,15 +516,32 @@ public static class CommandLine
             throw new BadInputException($"{verb}: journal {journal.Path} holds no batches yet");
         }
         var reviews = new List<BatchReview>();
+        var damaged = new List<string>();
         foreach (var id in ids)
         {
-            var review = BatchReview.Load(journal, id)
+            BatchReview? loaded;
+            try
+            {
+                loaded = BatchReview.Load(journal, id);
+            }
+            catch (JournalQuery.DamagedRowException ex)
+            {
+                // One damaged row: named, skipped, and the rest reviewed.
+                error.WriteLine($"stillcontrol: {verb}: warning: {ex.Message}");
+                damaged.Add(id);
+                continue;
+            }
+            var review = loaded
                 ?? throw new BadInputException($"{verb}: journal {journal.Path} has no batch '{id}' ('stillcontrol batches --journal {journal.Path}' lists them)");
             if (!review.Finished)
             {
                 error.WriteLine($"stillcontrol: {verb}: batch {id} has not ended ({review.Outcome}; {review.ActivityText}): reporting up to {review.AsOf.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
             }
             reviews.Add(review);
+        }
+        if (reviews.Count == 0 || (verb == "compare" && reviews.Count < 2))
+        {
+            throw new BadInputException($"{verb}: nothing left to review: batch {string.Join(", ", damaged)} cannot be read (see the warning above)");
         }
         return reviews;
     }

@@ -80,6 +80,10 @@ public sealed partial class ControlCycle
     /// <summary>Commands queued for the next step.</summary>
     public bool HasPendingCommands => !commands.IsEmpty;
 
+    /// <summary>The write-ahead log is copied into the journal's main file at least this often, and at every phase change.</summary>
+    private static readonly TimeSpan CheckpointInterval = TimeSpan.FromMinutes(2);
+    private DateTimeOffset nextCheckpointAt;
+
     public Task<CommandResult> Submit(OperatorCommand command)
     {
         var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -106,6 +110,7 @@ public sealed partial class ControlCycle
         }
         nextSampleAt = now;
         nextStateSaveAt = now;
+        nextCheckpointAt = now + CheckpointInterval;
         started = true;
     }
 
@@ -168,6 +173,8 @@ public sealed partial class ControlCycle
             PublishLive(now);
         }
         var force = State.Phase.IsFinished() && Decisions.Events.Count > 0;
+        var phaseChanged = false;
+        foreach (var e in Decisions.Events) phaseChanged |= e.Kind is EventKind.PhaseChanged or EventKind.BatchEnded;
         if (Decisions.Events.Count > 0) stateDirty = true;
         // The state is saved with the commit that carries this step's rows, and no more often than a commit can keep it.
         if (State.BatchId is not null && (stateDirty || now >= nextStateSaveAt) && (force || journal.CommitDue))
@@ -175,6 +182,11 @@ public sealed partial class ControlCycle
             SaveState(now);
         }
         journal.Commit(force);
+        if (phaseChanged || now >= nextCheckpointAt)
+        {
+            journal.Checkpoint();
+            nextCheckpointAt = now + CheckpointInterval;
+        }
 
         foreach (var observer in observers)
         {

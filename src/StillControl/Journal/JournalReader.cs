@@ -25,6 +25,7 @@ public sealed class JournalReader : IDisposable
         connection.Open();
         cursors = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = CursorPath(path), Pooling = false }.ToString());
         cursors.Open();
+        BatchJournal.RestrictAccess(CursorPath(path));
         using var command = cursors.CreateCommand();
         command.CommandText = """
             PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;

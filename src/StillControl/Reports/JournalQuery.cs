@@ -31,7 +31,11 @@ public sealed class JournalQuery : IDisposable
     public static readonly string[] Outcomes = ["completed", "aborted", "held", "unfinished", "running", "interrupted"];
 
     /// <summary>The journal writes an outcome when a batch ends; before that, a held batch is held and any other unfinished.</summary>
-    private const string OutcomeSql = "COALESCE(b.outcome, CASE WHEN json_extract(b.state_json, '$.held') THEN 'held' ELSE 'unfinished' END)";
+    /// <remarks>A garbled state row reads as unfinished here (json_valid first): one damaged row never stops the listing.</remarks>
+    private const string OutcomeSql = "COALESCE(b.outcome, CASE WHEN json_valid(b.state_json) AND json_extract(b.state_json, '$.held') THEN 'held' ELSE 'unfinished' END)";
+
+    /// <summary>A journal row that cannot be read: named, so a review can skip it with a warning instead of failing whole.</summary>
+    public sealed class DamagedRowException(string message) : Exception(message);
 
     public JournalQuery(string path)
     {
@@ -55,7 +59,9 @@ public sealed class JournalQuery : IDisposable
     public bool HasTables { get; }
 
     /// <summary>The still a batch ran on: its id is STILL-yyyyMMdd-HHmmss.</summary>
-    public static string StillOf(string batchId) => batchId.Length > 16 && batchId[^16] == '-' ? batchId[..^16] : batchId;
+    /// <remarks>A second batch started in the same second carries a suffix (STILL-yyyyMMdd-HHmmss-2).</remarks>
+    public static string StillOf(string batchId) =>
+        System.Text.RegularExpressions.Regex.Match(batchId, @"^(.+)-\d{8}-\d{6}(-\d+)?$") is { Success: true } m ? m.Groups[1].Value : batchId;
 
     public List<BatchListing> List(BatchFilter filter)
     {
@@ -72,12 +78,7 @@ public sealed class JournalQuery : IDisposable
             where.Add("b.started_at < $to");
             command.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
         }
-        if (filter.Still is { } still)
-        {
-            // STILL-yyyyMMdd-HHmmss: the still is everything before the last 16 characters.
-            where.Add("substr(b.id, 1, length(b.id) - 16) = $still");
-            command.Parameters.AddWithValue("$still", still);
-        }
+
         if (filter.Recipe is { } recipe)
         {
             where.Add("b.recipe_name = $recipe");
@@ -118,6 +119,7 @@ public sealed class JournalQuery : IDisposable
                 reader.GetString(3), reader.GetString(4), reader.GetString(5), trips, reader.GetInt32(7) - trips,
                 ended is not null ? null : id == running ? "running" : "interrupted"));
         }
+        if (filter.Still is { } wanted) result = result.Where(b => b.Still == wanted).ToList();
         return activity is null ? result : result.Where(b => b.Activity == activity).ToList();
     }
 
@@ -142,7 +144,16 @@ public sealed class JournalQuery : IDisposable
         command.Parameters.AddWithValue("$id", id);
         using var reader = command.ExecuteReader();
         if (!reader.Read() || reader.IsDBNull(0)) return null;
-        var state = JsonSerializer.Deserialize(reader.GetString(0), JournalJsonContext.Default.BatchState)!;
+        BatchState state;
+        try
+        {
+            state = JsonSerializer.Deserialize(reader.GetString(0), JournalJsonContext.Default.BatchState)
+                ?? throw new JsonException("the stored state is empty");
+        }
+        catch (JsonException ex)
+        {
+            throw new DamagedRowException($"journal {Path}: batch {id}: its stored state is damaged and cannot be read ({ex.Message.Split(". ")[0]}); the other batches are unaffected");
+        }
         return (state, reader.GetString(1), reader.IsDBNull(2) ? "unfinished" : reader.GetString(2), reader.IsDBNull(3) ? null : FromMs(reader.GetInt64(3)));
     }
 

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using StillControl.Cli;
+
+namespace StillControl.Journal;
+
+/// <summary>What a damaged journal still gives back: a lost write-ahead log costs minutes, a garbled row costs that row.</summary>
+public class JournalDamageTests
+{
+    private static async Task<(int Exit, string Output, string Error)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await CommandLine.RunAsync(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task A_killed_service_whose_write_ahead_log_is_then_lost_still_leaves_its_batch_up_to_the_last_phase_change()
+    {
+        using var files = new TestFiles();
+        var journal = files.PathOf("journal.db");
+        using (var service = StillControlProcess.Start(files.Folder, "simulate", "--speed", "300", "--verbose", "--mqtt", "off", "--journal", journal))
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            while (DateTime.UtcNow < deadline && !service.Error.Contains("sealed → heads")) await Task.Delay(100);
+            Assert.Contains("sealed → heads", service.Error);
+            service.Process.Kill();
+            await service.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        // The WAL (and its index) gone, as after a careless copy or a damaged card: the main file alone must hold the batch.
+        File.Delete(journal + "-wal");
+        File.Delete(journal + "-shm");
+        var list = await Run("batches", "--journal", journal, "--json");
+        Assert.True(list.Exit == 0, list.Error);
+        var batch = Assert.Single(JsonDocument.Parse(list.Output).RootElement.EnumerateArray().ToList());
+        Assert.Equal("interrupted", batch.GetProperty("activity").GetString());
+        Assert.Contains(batch.GetProperty("phase").GetString(), new[] { "sealed", "heads" });
+    }
+
+    [Fact]
+    public async Task A_garbled_state_row_is_named_and_skipped_and_every_other_batch_is_reviewed()
+    {
+        using var files = new TestFiles();
+        var journal = files.PathOf("journal.db");
+        Assert.Equal(0, (await Run("simulate", "--journal", journal, "--mqtt", "off")).Exit);
+        Assert.Equal(0, (await Run("simulate", "--journal", journal, "--mqtt", "off", "--seed", "2")).Exit);
+        var ids = JsonDocument.Parse((await Run("batches", "--journal", journal, "--json")).Output).RootElement.EnumerateArray().Select(b => b.GetProperty("id").GetString()!).ToList();
+        Assert.Equal(2, ids.Count);
+        using (var connection = new SqliteConnection($"Data Source={journal};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE batches SET state_json = '{\"phase\": garbage' WHERE id = $id";
+            command.Parameters.AddWithValue("$id", ids[0]);
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+        var list = await Run("batches", "--journal", journal, "--json");
+        Assert.True(list.Exit == 0, list.Error);
+        Assert.Equal(2, JsonDocument.Parse(list.Output).RootElement.GetArrayLength());
+
+        var report = await Run("report", ids[0], "--journal", journal, "--out", files.PathOf("r.html"));
+        Assert.Equal(2, report.Exit);
+        Assert.Contains($"batch {ids[0]}: its stored state is damaged", report.Error);
+        Assert.DoesNotContain("   at ", report.Error);
+
+        var good = await Run("report", ids[1], "--journal", journal, "--out", files.PathOf("good.html"));
+        Assert.Equal(0, good.Exit);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Journal_files_are_not_readable_by_everyone()
+    {
+        using var files = new TestFiles();
+        var journal = files.PathOf("journal.db");
+        Assert.Equal(0, (await Run("simulate", "--journal", journal, "--mqtt", "off")).Exit);
+        var mode = File.GetUnixFileMode(journal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, mode);
+    }
+}
