@@ -185,6 +185,11 @@ public static class CommandLine
         wall.Stop();
 
         var outcome = host.Services.GetRequiredService<ServiceOutcome>();
+        if (JournalFull(outcome.Failure) is { } full)
+        {
+            error.WriteLine($"stillcontrol: journal-full: journal {journalPath} cannot be written ({full}): outputs safe; the batch is kept as last committed and comes back held; free space, then 'simulate --resume'");
+            return JournalFullExitCode;
+        }
         if (outcome.Failure is { } failure)
         {
             error.WriteLine($"stillcontrol: internal error in the control loop (outputs were set safe): {failure}");
@@ -269,12 +274,34 @@ public static class CommandLine
         }
         await host.StartAsync();
         await host.WaitForShutdownAsync();
-        if (host.Services.GetRequiredService<ServiceOutcome>().Failure is { } failure)
+        var serviceFailure = host.Services.GetRequiredService<ServiceOutcome>().Failure;
+        if (JournalFull(serviceFailure) is { } full)
+        {
+            var path = host.Services.GetRequiredService<IOptions<JournalOptions>>().Value.Path;
+            error.WriteLine($"stillcontrol: journal-full: journal {path} cannot be written ({full}): outputs safe; the batch is kept as last committed and comes back held; free space, then start the service again");
+            return JournalFullExitCode;
+        }
+        if (serviceFailure is { } failure)
         {
             error.WriteLine($"stillcontrol: control loop failed (outputs were set safe): {failure.Message}");
             return 1;
         }
         return 0;
+    }
+
+    /// <summary>The journal's disk is full: not a crash to restart from (systemd's RestartPreventExitStatus names it), a person must free space.</summary>
+    public const int JournalFullExitCode = 4;
+
+    private static string? JournalFull(Exception? failure)
+    {
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            // SQLITE_FULL (13), or the file system's ENOSPC (28) as .NET reports it.
+            if (e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 13 } sqlite) return sqlite.Message;
+            if (e is IOException io && (io.HResult & 0xFFFF) == 28) return io.Message;
+            if (e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 10 } ioError && ioError.Message.Contains("disk", StringComparison.OrdinalIgnoreCase)) return ioError.Message;
+        }
+        return null;
     }
 
     /// <summary>appsettings.json beside the program, then the --config file, then STILLCONTROL_ environment variables (secrets).</summary>

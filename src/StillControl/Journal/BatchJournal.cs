@@ -221,9 +221,20 @@ public sealed class BatchJournal : IDisposable
     {
         if (transaction is null) return;
         if (!force && wallClock.GetElapsedTime(lastCommitTimestamp) < commitInterval) return;
-        transaction.Commit();
-        transaction.Dispose();
-        transaction = null;
+        try
+        {
+            transaction.Commit();
+        }
+        catch (InvalidOperationException) when (transaction.Connection is null || !connection.Handle!.IsInvalid)
+        {
+            // SQLite rolled the transaction back itself (a full disk): what it held is lost, what was committed before stays.
+            // The failure that caused it was reported where it happened.
+        }
+        finally
+        {
+            transaction.Dispose();
+            transaction = null;
+        }
         lastCommitTimestamp = wallClock.GetTimestamp();
     }
 
@@ -320,6 +331,10 @@ public sealed class BatchJournal : IDisposable
         try
         {
             Commit(force: true);
+        }
+        catch (SqliteException)
+        {
+            // Closing a journal whose disk is full: the failure was reported where it happened; closing must not throw.
         }
         finally
         {

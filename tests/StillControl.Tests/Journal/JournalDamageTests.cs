@@ -78,4 +78,29 @@ public class JournalDamageTests
         var mode = File.GetUnixFileMode(journal);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, mode);
     }
+
+    [Fact]
+    public async Task A_full_disk_stops_the_batch_safe_with_journal_full_and_an_exit_status_systemd_does_not_restart()
+    {
+        if (Environment.UserName != "root") throw new InvalidOperationException("a small tmpfs is mounted in a private mount namespace: run as root (CI does)");
+        using var files = new TestFiles();
+        var disk = files.PathOf("disk");
+        Directory.CreateDirectory(disk);
+        var info = new System.Diagnostics.ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-m", "--propagation", "private", "--", "sh", "-c",
+            "mount -t tmpfs -o size=1500k tmpfs \"$0\" && exec dotnet \"$1\" simulate --mqtt off --journal \"$0/journal.db\"",
+            disk, Path.Combine(AppContext.BaseDirectory, "stillcontrol.dll") })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(120_000), "simulate on a full disk did not end");
+        await output;
+        Assert.Equal(CommandLine.JournalFullExitCode, process.ExitCode);
+        Assert.Contains("journal-full: journal", error);
+        Assert.Contains("outputs safe", error);
+        Assert.DoesNotContain("internal error", error);
+    }
 }
