@@ -4,13 +4,7 @@ namespace StillControl.Cli;
 
 public class CommandLineTests
 {
-    private static async Task<(int Exit, string Output, string Error)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await CommandLine.RunAsync(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static Task<(int Exit, string Output, string Error)> Run(params string[] args) => InProcess.Run(args);
 
     private static void AssertBadInput((int Exit, string Output, string Error) result, params string[] expected)
     {

@@ -7,13 +7,7 @@ namespace StillControl.Journal;
 /// <summary>What a damaged journal still gives back: a lost write-ahead log costs minutes, a garbled row costs that row.</summary>
 public class JournalDamageTests
 {
-    private static async Task<(int Exit, string Output, string Error)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await CommandLine.RunAsync(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static Task<(int Exit, string Output, string Error)> Run(params string[] args) => InProcess.Run(args);
 
     [Fact]
     public async Task A_killed_service_whose_write_ahead_log_is_then_lost_still_leaves_its_batch_up_to_the_last_phase_change()

@@ -40,9 +40,7 @@ public static partial class StillController
         state.LastStepAt = null;
         state.SteamValvePercent = 0;
         state.CoolingValvePercent = 100;
-        state.CoolingLoop.Reset();
-        state.FlowTrim.Reset();
-        state.DistillateFlowTrendKilogramsPerMinute = null;
+        ResetLoops(state);
         state.PressureTrimPercent = 0;
         if (!state.Held)
         {

@@ -11,9 +11,7 @@ public static partial class StillController
         state.Held = true;
         state.HoldCause = cause;
         state.HeldSince = now;
-        state.CoolingLoop.Reset();
-        state.FlowTrim.Reset();
-        state.DistillateFlowTrendKilogramsPerMinute = null;
+        ResetLoops(state);
         d.Events.Add(new ControllerEvent(EventKind.Held, now, state.Phase, cause, $"batch held in {state.Phase.Name()}: {cause}; steam closed, cooling open"));
     }
 
@@ -24,9 +22,15 @@ public static partial class StillController
         state.Held = false;
         state.HoldCause = null;
         state.HeldSince = null;
+        ResetLoops(state);
+        return cause;
+    }
+
+    /// <summary>A hold and its end both start the output loops afresh: nothing they integrated before still applies.</summary>
+    private static void ResetLoops(BatchState state)
+    {
         state.CoolingLoop.Reset();
         state.FlowTrim.Reset();
         state.DistillateFlowTrendKilogramsPerMinute = null;
-        return cause;
     }
 }
