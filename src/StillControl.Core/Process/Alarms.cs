@@ -24,6 +24,8 @@ public enum AlarmCode
     DistillateBelowCoolingWater,
     /// <summary>Cross-check: the two distillate probes disagree (one has drifted, stepped or come out of its well).</summary>
     DistillateProbesDisagree,
+    /// <summary>Cross-check: the heat the cooling water takes and the heat the condensing distillate gives do not match.</summary>
+    CondenserHeatUnbalanced,
     /// <summary>The cooling water is too warm for a collecting phase's cooling maximum: a person decides.</summary>
     CoolingLimitUnreachable,
     /// <summary>A phase ran past its maximum (a warning), then past the grace after it (a hold).</summary>
@@ -48,7 +50,7 @@ public static class Alarms
         [
             "emergency-stop", "cooling-water-loss", "steam-overpressure", "cooling-water-outlet-trip", "distillate-overtemperature",
             "cooling-over-maximum", "cooling-water-outlet-high", "power-loss", "no-first-distillate", "loading-overdue", "lid-open", "output-fault",
-            "vapour-without-distillate", "distillate-below-cooling-water", "distillate-probes-disagree", "cooling-limit-unreachable", "phase-overdue", "steam-starved",
+            "vapour-without-distillate", "distillate-below-cooling-water", "distillate-probes-disagree", "condenser-heat-unbalanced", "cooling-limit-unreachable", "phase-overdue", "steam-starved",
         ];
         fixedCodes.CopyTo(result, 0);
         foreach (var channel in Channels.All)

@@ -94,6 +94,10 @@ public sealed class BatchState
     public double VapourWithoutDistillateSeconds { get; set; }
     public double DistillateBelowCoolingInSeconds { get; set; }
     public double DistillateProbesDisagreeSeconds { get; set; }
+    public double CondenserUnbalancedSeconds { get; set; }
+    /// <summary>The last heat balance judged: what the cooling water takes and what the condensing distillate gives, kW.</summary>
+    public double CondenserWaterKilowatts { get; set; }
+    public double CondenserVapourKilowatts { get; set; }
     /// <summary>Running seconds in the phase at which the phase watchdog holds the batch; null: the phase ends itself.</summary>
     public double? WatchdogHoldAtSeconds { get; set; }
     /// <summary>Seconds of running batch with steam commanded at nothing.</summary>
@@ -215,7 +219,7 @@ public sealed class BatchState
         FilteredStrengthPercentVolume = null;
         CoverAdvised = false;
         CoverAdvisories = 0;
-        VapourWithoutDistillateSeconds = DistillateBelowCoolingInSeconds = DistillateProbesDisagreeSeconds = SteamStarvedSeconds = 0;
+        VapourWithoutDistillateSeconds = DistillateBelowCoolingInSeconds = DistillateProbesDisagreeSeconds = CondenserUnbalancedSeconds = SteamStarvedSeconds = 0;
         WatchdogHoldAtSeconds = null;
         Deviations = [];
         Phases = [];

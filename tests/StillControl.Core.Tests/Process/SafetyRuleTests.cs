@@ -96,6 +96,24 @@ public class SafetyRuleTests
     }
 
     [Fact]
+    public void A_condenser_whose_cooling_water_takes_far_less_heat_than_the_distillate_gives_trips_after_the_confirm_time()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Distilling(82);
+        h.StepSeconds(30);
+        Assert.False(h.State.Held);
+        Assert.InRange(h.State.CondenserWaterKilowatts / h.State.CondenserVapourKilowatts, 1 / StillController.CondenserBalanceFactor, StillController.CondenserBalanceFactor);
+        // The cooling-water outlet probe slides down to 24 °C: by it, the water would be taking a fifth of the heat.
+        h.Values[Channel.CoolingOut] = 24;
+        h.StepSeconds(StillController.CondenserUnbalancedSeconds - 10);
+        Assert.False(h.State.Held);
+        h.StepSeconds(20);
+        AssertHeldBy(h, "condenser-heat-unbalanced");
+        Assert.Contains("the cooling water takes", h.State.AlarmLog.Single(a => a.Code == "condenser-heat-unbalanced").Detail);
+    }
+
+    [Fact]
     public void A_dry_distillate_probe_colder_than_the_water_is_not_judged()
     {
         var h = new ControllerHarness();

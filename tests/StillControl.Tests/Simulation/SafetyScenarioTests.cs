@@ -168,6 +168,13 @@ public class SafetyScenarioTests
     }
 
     [Fact]
+    public async Task A_cooling_water_outlet_probe_drifting_low_breaks_the_condenser_heat_balance_and_holds()
+    {
+        using var run = await Simulate.RunAsync("""{ "faults": [ { "kind": "sensor-drift", "channel": "cooling-out", "ratePerSecond": -0.05, "phase": "hearts", "afterSeconds": 60 } ] }""");
+        AssertHeldBy(run, "condenser-heat-unbalanced");
+    }
+
+    [Fact]
     public async Task The_last_operator_command_of_a_scenario_runs_even_when_the_run_would_end_in_the_same_step()
     {
         // The batch is held by an operator hold; the scenario's abort comes long after, as its very last action.

@@ -27,6 +27,21 @@ public static partial class StillController
     public const double DistillateProbesDisagreeSeconds = 10;
 
     /// <summary>
+    /// The cooling water's heat and the condensing distillate's heat may differ by this factor either way (heat lost to the air,
+    /// the condenser's and the meters' lags, the strength estimate) before the balance is judged wrong.
+    /// </summary>
+    public const double CondenserBalanceFactor = 2;
+
+    /// <summary>How long the heat balance must stay out before it is judged (the condenser and the flow meters lag by tens of seconds).</summary>
+    public const double CondenserUnbalancedSeconds = 60;
+
+    /// <summary>Below this much heat from the condensate (a trickle), the balance says nothing.</summary>
+    private const double CondenserBalanceMinimumKilowatts = 5;
+
+    private const double WaterHeatCapacityKilojoulesPerKilogramKelvin = 4.186;
+    private const double DistillateHeatCapacityKilojoulesPerKilogramKelvin = 3.6;
+
+    /// <summary>
     /// One interlock: the condition that keeps steam closed, the alarm it raises and the words that both the alarm and "what
     /// blocks this command" use. <see cref="Holds"/> and <see cref="Describe"/> take the phase to judge, which for a command is the
     /// phase it would lead to. Every rule is live in every phase it names; a rule that holds in a running batch trips it.
@@ -99,6 +114,11 @@ public static partial class StillController
             static (s, _, p) => p >= Phase.Sealed && p.IsActive() && s.DistillateProbesDisagreeSeconds >= DistillateProbesDisagreeSeconds,
             static (s, _, _) => $"the distillate probes disagree: {F(s.Signal(Channel.Distillate).Value)} °C and {F(s.Signal(Channel.DistillateCheck).Value)} °C " +
                 "(check probe): one has drifted, stepped or come out of its well"),
+
+        new(AlarmCode.CondenserHeatUnbalanced, Channel.CoolingFlow, true,
+            static (s, _, p) => p.IsCollecting() && s.CondenserUnbalancedSeconds >= CondenserUnbalancedSeconds,
+            static (s, _, _) => $"the cooling water takes {F(s.CondenserWaterKilowatts)} kW while the condensing distillate gives {F(s.CondenserVapourKilowatts)} kW " +
+                $"(more than {F(CondenserBalanceFactor)} times apart for {F(s.CondenserUnbalancedSeconds)} s): the cooling-flow, cooling-water or distillate-flow reading is wrong"),
 
         // The cooling water is too warm for a collecting phase's limit: a person decides (abort, or resume accepting the deviation).
         new(AlarmCode.CoolingLimitUnreachable, Channel.CoolingIn, true,
@@ -176,9 +196,38 @@ public static partial class StillController
         var judged = state.AlarmSlots[Alarms.Slot(AlarmCode.DistillateBelowCoolingWater)].Active;
         state.DistillateBelowCoolingInSeconds = colder && (running || judged) ? state.DistillateBelowCoolingInSeconds + dt : 0;
 
+        UpdateHeatBalance(state, vapour, flow, dt);
+
         var check = state.Signal(Channel.DistillateCheck);
         var disagree = distillate.IsGood && check.IsGood && Math.Abs(distillate.Value - check.Value) > DistillateProbesToleranceCelsius;
         state.DistillateProbesDisagreeSeconds = disagree ? state.DistillateProbesDisagreeSeconds + dt : 0;
+    }
+
+    /// <summary>
+    /// The condenser's heat balance: the cooling water's flow times its temperature rise against the distillate's mass flow times
+    /// its latent heat (and its cooling from the still head to the outlet). Judged only while spirit is collected and runs.
+    /// </summary>
+    private static void UpdateHeatBalance(BatchState state, SignalMemory vapour, SignalMemory flow, double dt)
+    {
+        var water = state.Signal(Channel.CoolingFlow);
+        var waterIn = state.Signal(Channel.CoolingIn);
+        var waterOut = state.Signal(Channel.CoolingOut);
+        var distillate = state.Signal(Channel.Distillate);
+        if (!state.Phase.IsCollecting() || state.Held || !water.IsGood || !waterIn.IsGood || !waterOut.IsGood || !flow.IsGood || !vapour.IsGood
+            || !distillate.IsGood || state.StrengthPercentVolume is not { } strength)
+        {
+            state.CondenserUnbalancedSeconds = 0;
+            return;
+        }
+        var massFlow = flow.Value / 60 * EthanolWater.DensityKilogramsPerLitreAt(strength);
+        var latent = EthanolWater.LatentHeatKilojoulesPerKilogram(EthanolWater.MassFractionFromStrength(strength));
+        var vapourKilowatts = massFlow * (latent + DistillateHeatCapacityKilojoulesPerKilogramKelvin * Math.Max(0, vapour.Value - distillate.Value));
+        var waterKilowatts = water.Value / 60 * WaterHeatCapacityKilojoulesPerKilogramKelvin * (waterOut.Value - waterIn.Value);
+        state.CondenserWaterKilowatts = waterKilowatts;
+        state.CondenserVapourKilowatts = vapourKilowatts;
+        var unbalanced = vapourKilowatts >= CondenserBalanceMinimumKilowatts
+            && (waterKilowatts * CondenserBalanceFactor < vapourKilowatts || waterKilowatts > vapourKilowatts * CondenserBalanceFactor);
+        state.CondenserUnbalancedSeconds = unbalanced ? state.CondenserUnbalancedSeconds + dt : 0;
     }
 
     private static bool Interlocks(BatchState state, Recipe recipe, DateTimeOffset now, Decisions decisions)
