@@ -26,6 +26,8 @@ public enum AlarmCode
     DistillateProbesDisagree,
     /// <summary>Cross-check: the heat the cooling water takes and the heat the condensing distillate gives do not match.</summary>
     CondenserHeatUnbalanced,
+    /// <summary>The steam valve's position feedback does not follow its command (stuck, or commanded closed and still open).</summary>
+    SteamValveNotFollowing,
     /// <summary>The cooling water is too warm for a collecting phase's cooling maximum: a person decides.</summary>
     CoolingLimitUnreachable,
     /// <summary>A phase ran past its maximum (a warning), then past the grace after it (a hold).</summary>
@@ -50,7 +52,7 @@ public static class Alarms
         [
             "emergency-stop", "cooling-water-loss", "steam-overpressure", "cooling-water-outlet-trip", "distillate-overtemperature",
             "cooling-over-maximum", "cooling-water-outlet-high", "power-loss", "no-first-distillate", "loading-overdue", "lid-open", "output-fault",
-            "vapour-without-distillate", "distillate-below-cooling-water", "distillate-probes-disagree", "condenser-heat-unbalanced", "cooling-limit-unreachable", "phase-overdue", "steam-starved",
+            "vapour-without-distillate", "distillate-below-cooling-water", "distillate-probes-disagree", "condenser-heat-unbalanced", "steam-valve-not-following", "cooling-limit-unreachable", "phase-overdue", "steam-starved",
         ];
         fixedCodes.CopyTo(result, 0);
         foreach (var channel in Channels.All)

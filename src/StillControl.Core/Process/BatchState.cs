@@ -95,6 +95,7 @@ public sealed class BatchState
     public double DistillateBelowCoolingInSeconds { get; set; }
     public double DistillateProbesDisagreeSeconds { get; set; }
     public double CondenserUnbalancedSeconds { get; set; }
+    public double ValveNotFollowingSeconds { get; set; }
     /// <summary>The last heat balance judged: what the cooling water takes and what the condensing distillate gives, kW.</summary>
     public double CondenserWaterKilowatts { get; set; }
     public double CondenserVapourKilowatts { get; set; }

@@ -34,21 +34,26 @@ public enum Channel
     /// drifts or steps away inside the plausible band (which the cooling loop would follow, warming the real spirit) is caught.
     /// </summary>
     DistillateCheck,
+    /// <summary>
+    /// Where the steam valve actually stands, % open, from its position feedback (a 4-20 mA position transmitter or limit
+    /// switch). Optional; when fitted, a valve that does not follow its command trips the batch and shuts the isolation valve.
+    /// </summary>
+    SteamValvePosition,
 }
 
 public static class Channels
 {
-    public const int Count = 14;
+    public const int Count = 15;
 
     private static readonly string[] names =
     [
         "steam", "steam-pressure", "vapour", "bed-surface", "cooling-in", "cooling-out",
-        "cooling-flow", "distillate", "distillate-flow", "barometer", "strength", "emergency-stop", "lid-closed", "distillate-check",
+        "cooling-flow", "distillate", "distillate-flow", "barometer", "strength", "emergency-stop", "lid-closed", "distillate-check", "steam-valve-position",
     ];
 
     private static readonly string[] units =
     [
-        "°C", "kPa", "°C", "°C", "°C", "°C", "L/min", "°C", "L/min", "hPa", "% vol", "", "", "°C",
+        "°C", "kPa", "°C", "°C", "°C", "°C", "L/min", "°C", "L/min", "hPa", "% vol", "", "", "°C", "%",
     ];
 
     public static readonly Channel[] All = Enum.GetValues<Channel>();

@@ -276,6 +276,7 @@ public sealed class SensorLimitsByChannel
     [JsonPropertyName("emergency-stop")] public SensorLimits EmergencyStop { get; set; } = new() { MinimumValue = 0, MaximumValue = 1, StaleSeconds = 1 };
     [JsonPropertyName("lid-closed")] public SensorLimits LidClosed { get; set; } = new() { MinimumValue = 0, MaximumValue = 1, StaleSeconds = 1 };
     [JsonPropertyName("distillate-check")] public SensorLimits DistillateCheck { get; set; } = SensorLimits.Temperature(110, 10);
+    [JsonPropertyName("steam-valve-position")] public SensorLimits SteamValvePosition { get; set; } = new() { MinimumValue = -5, MaximumValue = 105, StaleSeconds = 3 };
 
     public SensorLimits this[Channel channel] => channel switch
     {
@@ -293,6 +294,7 @@ public sealed class SensorLimitsByChannel
         Channel.EmergencyStop => EmergencyStop,
         Channel.LidClosed => LidClosed,
         Channel.DistillateCheck => DistillateCheck,
+        Channel.SteamValvePosition => SteamValvePosition,
         _ => throw new ArgumentOutOfRangeException(nameof(channel)),
     };
 }

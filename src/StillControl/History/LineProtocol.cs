@@ -20,7 +20,7 @@ public static class LineProtocol
     [
         "steam_celsius", "steam_pressure_kilopascals", "vapour_celsius", "bed_surface_celsius", "cooling_in_celsius", "cooling_out_celsius",
         "cooling_flow_litres_per_minute", "distillate_celsius", "distillate_flow_litres_per_minute", "barometer_hectopascals",
-        "strength_meter_percent_volume", "emergency_stop", "lid_closed", "distillate_check_celsius",
+        "strength_meter_percent_volume", "emergency_stop", "lid_closed", "distillate_check_celsius", "steam_valve_position_percent",
     ];
 
     /// <summary>The field a channel's value is written as: its name with its unit.</summary>

@@ -103,6 +103,8 @@ public sealed class Scenario
     public bool IsolationValve { get; set; } = true;
     /// <summary>Fit a second distillate thermometer (<c>distillate-check</c>) beside the first.</summary>
     public bool DistillateCheckProbe { get; set; }
+    /// <summary>Fit a position transmitter on the steam valve (<c>steam-valve-position</c>).</summary>
+    public bool ValvePositionFeedback { get; set; }
     public StillModelParameters Still { get; set; } = new();
 
     public static readonly JsonSerializerOptions Options = new()

@@ -60,6 +60,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
         specs[(int)Channel.EmergencyStop] = SensorSpec.DigitalInput;
         specs[(int)Channel.LidClosed] = scenario.LidSwitch ? SensorSpec.DigitalInput : null;
         specs[(int)Channel.DistillateCheck] = scenario.DistillateCheckProbe ? SensorSpec.Ds18b20 : null;
+        specs[(int)Channel.SteamValvePosition] = scenario.ValvePositionFeedback ? SensorSpec.PressureTransmitter : null;
     }
 
     public StillModel Model { get; }
@@ -205,6 +206,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
             Channel.CoolingOut => s.CoolingOutCelsius,
             Channel.CoolingFlow => s.CoolingFlowLitresPerMinute,
             Channel.Distillate or Channel.DistillateCheck => s.DistillateCelsius,
+            Channel.SteamValvePosition => ModulatingValvePercent,
             Channel.DistillateFlow => s.DistillateLitresPerMinute,
             Channel.Barometer => Model.Parameters.BarometerHectopascals,
             Channel.Strength => s.DistillateStrengthPercentVolume,

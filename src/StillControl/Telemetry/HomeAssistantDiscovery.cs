@@ -110,6 +110,7 @@ public static class HomeAssistantDiscovery
         Channel.Barometer => "Air pressure",
         Channel.Strength => "Strength meter",
         Channel.DistillateCheck => "Distillate temperature (check probe)",
+        Channel.SteamValvePosition => "Steam valve position",
         _ => channel.Name(),
     };
 

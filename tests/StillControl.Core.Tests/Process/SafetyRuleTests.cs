@@ -114,6 +114,34 @@ public class SafetyRuleTests
     }
 
     [Fact]
+    public void A_steam_valve_that_stays_open_when_commanded_shut_is_a_trip_named_with_its_position()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        // The position transmitter follows the command while the valve works.
+        for (var i = 0; i < 40; i++)
+        {
+            h.Values[Channel.SteamValvePosition] = h.State.SteamValvePercent;
+            h.Step();
+        }
+        Assert.False(h.State.Held);
+        var stuckAt = h.State.SteamValvePercent;
+        Assert.True(stuckAt > StillController.ValvePositionTolerancePercent);
+        Assert.True(h.Command(CommandKind.Hold).Accepted);
+        // Commanded shut; the valve stays where it was.
+        h.Jump(Channel.SteamValvePosition, stuckAt);
+        h.StepSeconds(StillController.ValveNotFollowingSeconds - 1);
+        Assert.DoesNotContain(h.State.AlarmLog, a => a.Code == "steam-valve-not-following");
+        h.StepSeconds(2);
+        var alarm = Assert.Single(h.State.AlarmLog, a => a.Code == "steam-valve-not-following");
+        Assert.Equal("trip", alarm.Severity);
+        Assert.False(h.Decisions.SteamIsolationOpen);
+        var resume = h.Command(CommandKind.Resume);
+        Assert.False(resume.Accepted);
+        Assert.Contains("the steam valve stands at", resume.Reason);
+    }
+
+    [Fact]
     public void A_dry_distillate_probe_colder_than_the_water_is_not_judged()
     {
         var h = new ControllerHarness();

@@ -175,6 +175,16 @@ public class SafetyScenarioTests
     }
 
     [Fact]
+    public async Task With_position_feedback_a_steam_valve_stuck_in_hearts_is_caught_when_it_fails_to_follow()
+    {
+        using var run = await Simulate.RunAsync("""
+            { "valvePositionFeedback": true, "faults": [ { "kind": "steam-valve-stuck-open", "phase": "hearts", "afterSeconds": 60 } ] }
+            """);
+        AssertHeldBy(run, "steam-valve-not-following");
+        Assert.Contains("the steam valve stands at", run.Alarm("steam-valve-not-following").GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task The_last_operator_command_of_a_scenario_runs_even_when_the_run_would_end_in_the_same_step()
     {
         // The batch is held by an operator hold; the scenario's abort comes long after, as its very last action.

@@ -38,6 +38,12 @@ public static partial class StillController
     /// <summary>Below this much heat from the condensate (a trickle), the balance says nothing.</summary>
     private const double CondenserBalanceMinimumKilowatts = 5;
 
+    /// <summary>The steam valve's position may lag or differ from its command by this much (a positioner's dead band, its travel).</summary>
+    public const double ValvePositionTolerancePercent = 10;
+
+    /// <summary>How long the position may disagree before it is judged: a full stroke of an actuated valve takes seconds.</summary>
+    public const double ValveNotFollowingSeconds = 5;
+
     private const double WaterHeatCapacityKilojoulesPerKilogramKelvin = 4.186;
     private const double DistillateHeatCapacityKilojoulesPerKilogramKelvin = 3.6;
 
@@ -120,6 +126,12 @@ public static partial class StillController
             static (s, _, _) => $"the cooling water takes {F(s.CondenserWaterKilowatts)} kW while the condensing distillate gives {F(s.CondenserVapourKilowatts)} kW " +
                 $"(more than {F(CondenserBalanceFactor)} times apart for {F(s.CondenserUnbalancedSeconds)} s): the cooling-flow, cooling-water or distillate-flow reading is wrong"),
 
+        // Checked in every phase and outside a batch too: a valve commanded shut that stands open is steam nobody asked for.
+        new(AlarmCode.SteamValveNotFollowing, Channel.SteamValvePosition, true,
+            static (s, _, _) => s.ValveNotFollowingSeconds >= ValveNotFollowingSeconds,
+            static (s, _, _) => $"the steam valve stands at {F(s.Signal(Channel.SteamValvePosition).Value)} % while commanded to {F(s.SteamValvePercent)} % " +
+                $"for {F(s.ValveNotFollowingSeconds)} s: stuck or disconnected; the isolation valve shuts the steam"),
+
         // The cooling water is too warm for a collecting phase's limit: a person decides (abort, or resume accepting the deviation).
         new(AlarmCode.CoolingLimitUnreachable, Channel.CoolingIn, true,
             static (s, r, p) => UnreachableCoolingPhase(s, r, p) is not null,
@@ -197,6 +209,10 @@ public static partial class StillController
         state.DistillateBelowCoolingInSeconds = colder && (running || judged) ? state.DistillateBelowCoolingInSeconds + dt : 0;
 
         UpdateHeatBalance(state, vapour, flow, dt);
+
+        var position = state.Signal(Channel.SteamValvePosition);
+        var notFollowing = position.IsGood && Math.Abs(position.Value - state.SteamValvePercent) > ValvePositionTolerancePercent;
+        state.ValveNotFollowingSeconds = notFollowing ? state.ValveNotFollowingSeconds + dt : 0;
 
         var check = state.Signal(Channel.DistillateCheck);
         var disagree = distillate.IsGood && check.IsGood && Math.Abs(distillate.Value - check.Value) > DistillateProbesToleranceCelsius;
