@@ -29,7 +29,8 @@ public class JournalDamageTests
         Assert.True(list.Exit == 0, list.Error);
         var batch = Assert.Single(JsonDocument.Parse(list.Output).RootElement.EnumerateArray().ToList());
         Assert.Equal("interrupted", batch.GetProperty("activity").GetString());
-        Assert.Contains(batch.GetProperty("phase").GetString(), new[] { "sealed", "heads" });
+        // At least as far as the sealing, whose phase change was checkpointed before the kill (the kill may come a phase later).
+        Assert.Contains(batch.GetProperty("phase").GetString(), new[] { "sealed", "heads", "hearts", "tails", "steaming" });
     }
 
     [Fact]
