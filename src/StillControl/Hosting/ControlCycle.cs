@@ -76,7 +76,6 @@ public sealed partial class ControlCycle
     /// <summary>Queues an event that happened outside the loop (a remote command refused before reaching the controller) for the journal.</summary>
     public void Audit(ControllerEvent e) => audits.Enqueue(e);
 
-    /// <summary>Queues a command for the next step; the task completes with the controller's answer.</summary>
     /// <summary>Commands queued for the next step.</summary>
     public bool HasPendingCommands => !commands.IsEmpty;
 
@@ -84,6 +83,7 @@ public sealed partial class ControlCycle
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromMinutes(2);
     private DateTimeOffset nextCheckpointAt;
 
+    /// <summary>Queues a command for the next step; the task completes with the controller's answer.</summary>
     public Task<CommandResult> Submit(OperatorCommand command)
     {
         var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -205,6 +205,11 @@ public sealed partial class ControlCycle
         {
             try
             {
+                // Audit events handed in since the last step (a command answered just before the stop) are kept too.
+                while (audits.TryDequeue(out var audit))
+                {
+                    journal.AppendEvent(State.BatchId, audit with { Phase = State.Phase });
+                }
                 if (State.BatchId is not null) SaveState(time.GetUtcNow());
                 journal.Commit(force: true);
             }
