@@ -334,12 +334,12 @@ public sealed partial class MqttLink : BackgroundService
 
     private void AuditRepeat(string id) =>
         cycle.Audit(new ControllerEvent(EventKind.CommandRefused, DateTimeOffset.UtcNow, Phase.Idle, "remote",
-            Safe($"remote command id {id} arrived again (mqtt): not run a second time, its first result sent again")));
+            PrintableText.Of($"remote command id {id} arrived again (mqtt): not run a second time, its first result sent again")));
 
     private async Task RefuseAsync(JournalReader reader, string? id, OperatorCommand? command, string reason, CancellationToken cancellationToken)
     {
         cycle.Audit(new ControllerEvent(EventKind.CommandRefused, DateTimeOffset.UtcNow, Phase.Idle, "remote",
-            Safe($"remote command{(id is null ? "" : $" id {id}")} refused (mqtt): {reason}")));
+            PrintableText.Of($"remote command{(id is null ? "" : $" id {id}")} refused (mqtt): {reason}")));
         await AnswerAsync(reader, id, command?.Kind.Name() ?? "(unreadable)", CommandResult.Refuse(reason), cancellationToken);
     }
 
@@ -349,10 +349,10 @@ public sealed partial class MqttLink : BackgroundService
         using (var writer = new Utf8JsonWriter(json))
         {
             writer.WriteStartObject();
-            if (id is null) writer.WriteNull("id"); else writer.WriteString("id", Safe(id));
+            if (id is null) writer.WriteNull("id"); else writer.WriteString("id", PrintableText.Of(id));
             writer.WriteString("command", command);
             writer.WriteBoolean("accepted", result.Accepted);
-            writer.WriteString("reason", Safe(result.Reason));
+            writer.WriteString("reason", PrintableText.Of(result.Reason));
             writer.WriteString("at", DateTimeOffset.UtcNow);
             writer.WriteEndObject();
         }
@@ -370,29 +370,6 @@ public sealed partial class MqttLink : BackgroundService
             }
         }
         await PublishAsync(topics.CommandResult, payload, retain: false, cancellationToken);
-    }
-
-    /// <summary>Text from a sender made safe to write anywhere: lone surrogates and control characters replaced.</summary>
-    private static string Safe(string text)
-    {
-        var builder = new StringBuilder(text.Length);
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                builder.Append(c).Append(text[++i]);
-            }
-            else if (char.IsSurrogate(c) || char.IsControl(c))
-            {
-                builder.Append('\uFFFD');
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-        return builder.ToString();
     }
 
     private Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken) =>
