@@ -92,6 +92,11 @@ public static class CommandLine
             error.WriteLine($"stillcontrol: hardware: {ex.Message}");
             return 2;
         }
+        catch (Telemetry.MqttStartException ex)
+        {
+            error.WriteLine($"stillcontrol: mqtt: {ex.Message}");
+            return 2;
+        }
         catch (JournalInUseException ex)
         {
             error.WriteLine($"stillcontrol: {ex.Message}");

@@ -138,6 +138,12 @@ public static class StillHost
                 ? simulation.Speed is { } speed ? new AcceleratedPacer(simulated, period, speed, TimeProvider.System) : new MaximumSpeedPacer(simulated, period)
                 : new RealTimePacer(time, period);
         });
+        var mqtt = builder.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
+        if (mqtt.Enabled && mqtt.Host is null)
+        {
+            // Before the control loop: a broker that cannot listen is a start error, reported before any output moves.
+            services.AddHostedService(sp => new EmbeddedBroker(sp.GetRequiredService<IOptions<MqttOptions>>().Value, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
+        }
         services.AddHostedService<StillService>();
         // Under systemd (Type=notify): READY=1 once started, STOPPING=1 on stop, journald-friendly logs; the watchdog is fed by the loop.
         services.AddSystemd();
@@ -156,13 +162,8 @@ public static class StillHost
                 var configured = configuration.GetSection($"{MqttOptions.Section}:{nameof(MqttOptions.RemoteCommands)}");
                 if (configured.Exists()) o.RemoteCommands = configured.GetChildren().Select(c => c.Value).OfType<string>().ToList();
             });
-        var mqtt = builder.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
         if (mqtt.Enabled)
         {
-            if (mqtt.Host is null)
-            {
-                services.AddHostedService(sp => new EmbeddedBroker(sp.GetRequiredService<IOptions<MqttOptions>>().Value, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
-            }
             services.AddSingleton(sp => new MqttLink(sp.GetRequiredService<IOptions<MqttOptions>>().Value, sp.GetRequiredService<ControlCycle>(),
                 sp.GetRequiredService<IOptions<JournalOptions>>().Value.Path, sp.GetRequiredService<IOptions<StillOptions>>().Value.Site,
                 sp.GetRequiredService<IOptions<StillOptions>>().Value.Name, sp.GetRequiredService<ILogger<MqttLink>>()));

@@ -35,10 +35,15 @@ public sealed partial class EmbeddedBroker(MqttOptions options, ILogger<Embedded
         }
         catch (Exception ex)
         {
-            // Another broker may already listen there; the link then talks to it. Telemetry must never stop the still.
+            // Another broker (or another stillcontrol) listens there. Talking to it would publish this still on a broker nobody
+            // configured and take commands from it: a clear start error instead, before the control loop starts.
             LogNotStarted(options.EmbeddedPort, ex.Message);
             server.Dispose();
             server = null;
+            throw new MqttStartException(
+                $"Mqtt:EmbeddedPort = {options.EmbeddedPort}: the embedded broker cannot listen on 127.0.0.1:{options.EmbeddedPort} ({ex.Message}); " +
+                "another broker or stillcontrol holds the port. Accepted: a free port (Mqtt:EmbeddedPort, or simulate --mqtt embedded:PORT), " +
+                "that broker named as Mqtt:Host (simulate --mqtt HOST[:PORT]), or MQTT off (Mqtt:Enabled false, simulate --mqtt off)", ex);
         }
     }
 
@@ -52,6 +57,9 @@ public sealed partial class EmbeddedBroker(MqttOptions options, ILogger<Embedded
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded MQTT broker listening on 127.0.0.1:{Port} (no Mqtt:Host configured)")]
     private partial void LogStarted(int port);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded MQTT broker could not listen on 127.0.0.1:{Port}: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Embedded MQTT broker could not listen on 127.0.0.1:{Port}: {Reason}")]
     private partial void LogNotStarted(int port, string reason);
 }
+
+/// <summary>The MQTT side cannot start as configured (the embedded broker's port is taken): a start error naming the key.</summary>
+public sealed class MqttStartException(string message, Exception inner) : Exception(message, inner);

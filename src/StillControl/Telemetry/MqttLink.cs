@@ -48,6 +48,16 @@ public sealed partial class MqttLink : BackgroundService
     private bool discoveryRefused;
     private readonly BacklogAlarm backlog;
     private DateTimeOffset lastStateAt;
+    private readonly DuplicateStillWatch presence;
+
+    /// <summary>
+    /// The largest packet the broker may hand this client (MQTT 5 Maximum Packet Size): commands are at most Mqtt:MaximumCommandBytes (64 KiB at most) and the
+    /// state a few more; a broker drops anything larger for this client instead of making it read megabytes.
+    /// </summary>
+    public const uint MaximumIncomingPacketBytes = 128 * 1024;
+
+    /// <summary>True while another service publishes live on this still's state topic (alarm <c>duplicate-still</c>).</summary>
+    public bool DuplicateDetected => presence.Raised;
 
     public MqttLink(MqttOptions options, ControlCycle cycle, string journalPath, string site, string still, ILogger<MqttLink> logger)
     {
@@ -63,8 +73,15 @@ public sealed partial class MqttLink : BackgroundService
         clientId = $"stillcontrol-{site}-{still}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
         backlog = new BacklogAlarm("mqtt-backlog-over-limit", "the MQTT broker", "Mqtt:BacklogAlarmRows", options.BacklogAlarmRows, cycle.Audit);
         client = new MqttClientFactory().CreateMqttClient();
+        presence = new DuplicateStillWatch(clientId, $"{site}/{still}", TimeSpan.FromSeconds(Math.Max(30, 3 * options.StatePeriodSeconds)), cycle.Audit);
         client.ApplicationMessageReceivedAsync += e =>
         {
+            if (e.ApplicationMessage.Topic == topics.State)
+            {
+                // Our own state topic: another service publishing here live is a second service for this still.
+                presence.Seen(e.ApplicationMessage.Payload, e.ApplicationMessage.Retain, DateTimeOffset.UtcNow);
+                return Task.CompletedTask;
+            }
             if (!incoming.Writer.TryWrite(e.ApplicationMessage)) busy.Enqueue(e.ApplicationMessage);
             return Task.CompletedTask;
         };
@@ -111,6 +128,7 @@ public sealed partial class MqttLink : BackgroundService
                     backlog.Check(reader, cursor);
                     await CommandsAsync(reader, stoppingToken);
                     await StateAsync(stoppingToken);
+                    presence.Check(DateTimeOffset.UtcNow);
                     if (!busy.Sent)
                     {
                         if (draining) drained.TrySetResult();
@@ -155,6 +173,8 @@ public sealed partial class MqttLink : BackgroundService
             .WithCleanSession(true) // a command queued while the still was unreachable must not run later
             .WithTimeout(TimeSpan.FromSeconds(10))
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithMaximumPacketSize(MaximumIncomingPacketBytes)
             .WithWillTopic(topics.Availability)
             .WithWillPayload("offline")
             .WithWillRetain(true)
@@ -190,7 +210,11 @@ public sealed partial class MqttLink : BackgroundService
         }
         LastError = null;
         await PublishAsync(topics.Availability, "online"u8.ToArray(), retain: true, cancellationToken);
-        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(topics.Command, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken);
+        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter(topics.Command, MqttQualityOfServiceLevel.AtLeastOnce)
+            // Our own state, to notice a second service publishing under the same still name.
+            .WithTopicFilter(topics.State, MqttQualityOfServiceLevel.AtMostOnce)
+            .Build(), cancellationToken);
         if (options.HomeAssistantDiscovery && !discoveryRefused)
         {
             try
@@ -268,7 +292,10 @@ public sealed partial class MqttLink : BackgroundService
         {
             return;
         }
-        await PublishAsync(topics.State, JsonSerializer.SerializeToUtf8Bytes(state, TelemetryJsonContext.Default.LiveState), retain: true, cancellationToken);
+        // The state names the process that publishes it ("instance"), so a second service under this still's name is seen.
+        var node = JsonSerializer.SerializeToNode(state, TelemetryJsonContext.Default.LiveState)!.AsObject();
+        node["instance"] = clientId;
+        await PublishAsync(topics.State, System.Text.Encoding.UTF8.GetBytes(node.ToJsonString()), retain: true, cancellationToken);
         lastState = state;
         lastStateAt = now;
     }

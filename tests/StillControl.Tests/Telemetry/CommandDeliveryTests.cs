@@ -151,6 +151,27 @@ public sealed class CommandDeliveryTests : IDisposable
         Assert.DoesNotContain("MQTT link lost", service.Error);
     }
 
+    [Fact]
+    public async Task A_payload_over_the_links_maximum_packet_size_never_reaches_it_and_the_link_stays_up()
+    {
+        using var results = broker.Subscribe(CommandTopic + "/result", broker.AnonymousPort);
+        using var service = StartService();
+        // 4 MiB: the link announced a maximum packet size (MQTT 5), so the broker drops this for it instead of making it read it.
+        var huge = new byte[4 * 1024 * 1024];
+        Array.Fill(huge, (byte)'x');
+        SendBytes(huge);
+        Send("""{ "id": "after-huge", "command": "hold", "operator": "li" }""");
+        await results.WaitFor(m => m.Count >= 1, TimeSpan.FromSeconds(20));
+        var result = Assert.Single(Results(results));
+        Assert.Equal("after-huge", IdOf(result));
+        Assert.True(result.GetProperty("accepted").GetBoolean());
+        await Stop(service);
+        Assert.Equal(1, service.Error.Split("MQTT connected").Length - 1);
+        Assert.DoesNotContain("MQTT link lost", service.Error);
+        // The only command audited is the one that arrived: the huge one was never read.
+        Assert.Single(Audit());
+    }
+
     public void Dispose()
     {
         broker.Dispose();

@@ -51,3 +51,35 @@ public class EmbeddedBrokerTests
         Assert.Contains(watcher.Messages, m => m.Topic.EndsWith("/availability") && m.Payload == "offline");
     }
 }
+
+public class EmbeddedBrokerPortTakenTests
+{
+    [Fact]
+    public async Task A_taken_embedded_port_is_a_clear_start_error_not_a_link_to_whoever_holds_it()
+    {
+        using var files = new TestFiles();
+        // Someone else listens on the port (here a plain socket; a stray mosquitto in real life).
+        var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        try
+        {
+            var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+            var output = new StringWriter();
+            var error = new StringWriter();
+            var journal = files.PathOf("journal.db");
+            var exit = await CommandLine.RunAsync(["simulate", "--mqtt", $"embedded:{port}", "--journal", journal], output, error);
+            Assert.Equal(2, exit);
+            Assert.Contains($"Mqtt:EmbeddedPort = {port}", error.ToString());
+            Assert.Contains("cannot listen", error.ToString());
+            Assert.Contains("--mqtt off", error.ToString());
+            Assert.DoesNotContain("internal error", error.ToString());
+            // The loop never started: no batch was begun on a still whose telemetry had nowhere to go.
+            using var reader = new Journal.BatchJournal(journal, TimeProvider.System, TimeSpan.FromSeconds(1));
+            Assert.Empty(reader.Events(null));
+        }
+        finally
+        {
+            holder.Stop();
+        }
+    }
+}
