@@ -52,8 +52,12 @@ public static class CommandLine
         Exit codes: 0 ran, 3 probe found a sensor missing or faulted, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
         """;
 
+    /// <summary>Where a review verb's warnings about the journal itself go (the error writer of the running command).</summary>
+    private static readonly AsyncLocal<TextWriter?> Warnings = new();
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
+        Warnings.Value = error;
         try
         {
             if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
@@ -183,6 +187,7 @@ public static class CommandLine
         var setup = new SimulationSetup(scenario, seed, speed, resume, start, progress, statusEvery, RealTime: false);
         using var host = StillHost.Build([], overrides, recipe, setup, a.Has("--verbose") ? LogLevel.Information : LogLevel.Error);
         ValidateOptions(host.Services);
+        ReportLostWriteAheadLog(journalLock, journalPath, host.Services, error);
 
         var wall = Stopwatch.StartNew();
         await host.StartAsync();
@@ -259,6 +264,7 @@ public static class CommandLine
         ValidateOptions(host.Services);
         // One service per journal, and so per still: a second one is refused before it touches any output.
         using var journalLock = JournalLock.Acquire(host.Services.GetRequiredService<IOptions<JournalOptions>>().Value.Path);
+        ReportLostWriteAheadLog(journalLock, host.Services.GetRequiredService<IOptions<JournalOptions>>().Value.Path, host.Services, error);
         // Open the wiring now, outputs first (they go safe as they open): a device that is missing or a port that will not open
         // fails here, naming its key; every such failure is reported at once.
         var failures = new List<string>();
@@ -292,6 +298,15 @@ public static class CommandLine
             return 1;
         }
         return 0;
+    }
+
+    /// <summary>A write-ahead log lost after an unclean stop: said on the console and raised as an alarm in the batch.</summary>
+    private static void ReportLostWriteAheadLog(JournalLock journalLock, string journalPath, IServiceProvider services, TextWriter error)
+    {
+        if (!journalLock.WriteAheadLogLost) return;
+        var message = JournalLock.WriteAheadLogLostMessage(journalPath);
+        error.WriteLine($"stillcontrol: warning: {message}");
+        services.GetRequiredService<ControlCycle>().Audit(new ControllerEvent(EventKind.AlarmRaised, DateTimeOffset.UtcNow, Phase.Idle, "journal-wal-missing", message));
     }
 
     /// <summary>The journal's disk is full: not a crash to restart from (systemd's RestartPreventExitStatus names it), a person must free space.</summary>
@@ -526,6 +541,10 @@ public static class CommandLine
 
     private static JournalQuery OpenQuery(string path)
     {
+        if (JournalLock.LostWriteAheadLog(path))
+        {
+            Warnings.Value?.WriteLine($"stillcontrol: warning: {JournalLock.WriteAheadLogLostMessage(path)}");
+        }
         try
         {
             return new JournalQuery(path);

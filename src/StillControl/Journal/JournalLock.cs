@@ -12,7 +12,49 @@ public sealed class JournalLock : IDisposable
 {
     private readonly FileStream file;
 
-    private JournalLock(FileStream file) => this.file = file;
+    private JournalLock(FileStream file, bool writeAheadLogLost)
+    {
+        this.file = file;
+        WriteAheadLogLost = writeAheadLogLost;
+    }
+
+    /// <summary>
+    /// The service before this one stopped without closing the journal (killed, power lost: the lock file still says
+    /// <c>open</c>) and the journal's write-ahead log is gone: what was written after the last checkpoint is lost.
+    /// </summary>
+    public bool WriteAheadLogLost { get; }
+
+    /// <summary>What <see cref="WriteAheadLogLost"/> means, for people: names the file and what was lost.</summary>
+    public static string WriteAheadLogLostMessage(string journal) =>
+        $"journal {journal}: its write-ahead log {journal}-wal is missing after an unclean stop; rows written after the last checkpoint " +
+        "(every phase change and every 2 minutes) are lost; the batch goes on from the last checkpointed state";
+
+    /// <summary>For review verbs: the last writer stopped uncleanly, nobody holds the journal now, and its write-ahead log is gone.</summary>
+    public static bool LostWriteAheadLog(string journal)
+    {
+        var path = PathOf(journal);
+        if (!File.Exists(path) || !File.Exists(journal) || !WriteAheadLogGone(journal) || InUse(journal)) return false;
+        try
+        {
+            return LeftOpen(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Missing, or empty: a reader that opened the journal since recreates an empty one. A writer that was killed leaves its
+    /// log at full length (a passive checkpoint never truncates it).
+    /// </summary>
+    private static bool WriteAheadLogGone(string journal)
+    {
+        var wal = new FileInfo(journal + "-wal");
+        return !wal.Exists || wal.Length == 0;
+    }
+
+    private static bool LeftOpen(string content) => content.Contains(" open", StringComparison.Ordinal);
 
     public static string PathOf(string journal) => journal + ".lock";
 
@@ -27,10 +69,11 @@ public sealed class JournalLock : IDisposable
             try
             {
                 var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                file.SetLength(0);
-                file.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n"));
-                file.Flush();
-                return new JournalLock(file);
+                // What the last holder left: "PID open" if it never got to close the journal.
+                var previous = new StreamReader(file, System.Text.Encoding.ASCII, false, 64, leaveOpen: true).ReadToEnd();
+                var lost = LeftOpen(previous) && File.Exists(journal) && WriteAheadLogGone(journal);
+                Mark(file, "open");
+                return new JournalLock(file, lost);
             }
             catch (IOException e) when (e is not (DirectoryNotFoundException or PathTooLongException) && DateTime.UtcNow < deadline)
             {
@@ -65,7 +108,27 @@ public sealed class JournalLock : IDisposable
         }
     }
 
-    public void Dispose() => file.Dispose();
+    private static void Mark(FileStream file, string state)
+    {
+        file.SetLength(0);
+        file.Position = 0;
+        file.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + " " + state + "\n"));
+        file.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Released after the journal was closed: the lock file says <c>closed</c>, so the next holder knows the stop was clean.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            Mark(file, "closed");
+        }
+        catch (IOException)
+        {
+            // A full disk: the next start then checks the write-ahead log, which is harmless.
+        }
+        file.Dispose();
+    }
 }
 
 public sealed class JournalInUseException(string message) : Exception(message);

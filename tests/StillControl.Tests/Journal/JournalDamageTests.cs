@@ -31,6 +31,19 @@ public class JournalDamageTests
         Assert.Equal("interrupted", batch.GetProperty("activity").GetString());
         // At least as far as the sealing, whose phase change was checkpointed before the kill (the kill may come a phase later).
         Assert.Contains(batch.GetProperty("phase").GetString(), new[] { "sealed", "heads", "hearts", "tails", "steaming" });
+        // The loss is named, not silent: by the review verbs, and by the service that resumes the batch, as an alarm in it.
+        Assert.Contains($"its write-ahead log {journal}-wal is missing after an unclean stop", list.Error);
+        var resumed = await Run("simulate", "--resume", "--journal", journal, "--mqtt", "off", "--json");
+        Assert.True(resumed.Exit == 0, resumed.Error);
+        Assert.Contains("is missing after an unclean stop", resumed.Error);
+        var batchId = JsonDocument.Parse(resumed.Output).RootElement.GetProperty("batchId").GetString();
+        using (var reader = new BatchJournal(journal, TimeProvider.System, TimeSpan.FromSeconds(1)))
+        {
+            Assert.Contains(reader.Events(batchId), e => e.Code == "journal-wal-missing" && e.Kind == "alarm-raised");
+        }
+        // A clean stop leaves nothing to warn about.
+        var after = await Run("batches", "--journal", journal);
+        Assert.DoesNotContain("write-ahead log", after.Error);
     }
 
     [Fact]
