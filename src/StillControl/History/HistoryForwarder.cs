@@ -24,11 +24,14 @@ public sealed partial class HistoryForwarder : BackgroundService
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool draining;
     private readonly BacklogAlarm backlog;
+    private readonly Action<ControllerEvent> audit;
+    private DateTimeOffset lastRejectionAlarm = DateTimeOffset.MinValue;
 
     /// <param name="audit">Where alarms about the backlog go (the control cycle's journal queue).</param>
     public HistoryForwarder(HistoryOptions options, Action<ControllerEvent> audit, string journalPath, string site, string still, ILogger<HistoryForwarder> logger)
     {
         this.options = options;
+        this.audit = audit;
         backlog = new BacklogAlarm("history-backlog-over-limit", options.Url ?? "history", "Influx:BacklogAlarmRows", options.BacklogAlarmRows, audit);
         this.journalPath = journalPath;
         this.site = site;
@@ -65,7 +68,7 @@ public sealed partial class HistoryForwarder : BackgroundService
                     await Task.Delay(500, stoppingToken);
                     continue;
                 }
-                var writing = write.WriteRecordsAsync(batch.Lines, WritePrecision.Ms, options.Bucket, options.Org, stoppingToken);
+                var writing = WriteAsync(write, reader, batch.Lines, stoppingToken);
                 // While the server takes this batch, read and format the next one: a drain is paced by both.
                 var prefetched = Read(reader, batch.Cursor);
                 try
@@ -98,6 +101,43 @@ public sealed partial class HistoryForwarder : BackgroundService
 
     private sealed record Batch(List<string> Lines, ForwarderCursor Cursor);
 
+    /// <summary>
+    /// Writes the lines; when the server refuses some of them for what they say (400 or 422, e.g. InfluxDB's "partial write:
+    /// field type conflict"), halves the batch until each refused line is alone, keeps it in the cursor file with the server's
+    /// reason, raises <c>history-rows-rejected</c> and goes on with the rest. A partial write is never counted as written.
+    /// Re-sending lines the server already took is harmless: a point with the same series and time is the same point.
+    /// An outage, a wrong token or a missing bucket throw as before (retried, the backlog kept).
+    /// </summary>
+    private async Task WriteAsync(WriteApiAsync write, JournalReader reader, List<string> lines, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await write.WriteRecordsAsync(lines, WritePrecision.Ms, options.Bucket, options.Org, stoppingToken);
+        }
+        catch (InfluxDB.Client.Core.Exceptions.HttpException ex) when (ex.Status is 400 or 422)
+        {
+            if (lines.Count == 1)
+            {
+                var reason = PrintableText.Of(ex.Message.Length > 500 ? ex.Message[..500] : ex.Message);
+                reader.RecordRejected(CursorName, lines[0], $"{ex.Status}: {reason}", DateTimeOffset.UtcNow);
+                Rejected++;
+                LogRejected(options.Url!, reason);
+                // One alarm a minute at most, however many rows a misconfigured server refuses; each row is kept all the same.
+                if (DateTimeOffset.UtcNow - lastRejectionAlarm < TimeSpan.FromMinutes(1)) return;
+                lastRejectionAlarm = DateTimeOffset.UtcNow;
+                audit(new ControllerEvent(EventKind.AlarmRaised, DateTimeOffset.UtcNow, Phase.Idle, "history-rows-rejected",
+                    $"{options.Url} refused a journal row ({reason}); it is kept in {JournalReader.CursorPath(journalPath)} (table rejected_rows) and the journal"));
+                return;
+            }
+            var half = lines.Count / 2;
+            await WriteAsync(write, reader, lines[..half], stoppingToken);
+            await WriteAsync(write, reader, lines[half..], stoppingToken);
+        }
+    }
+
+    /// <summary>Rows the server refused for what they say, kept with the reason (see <see cref="WriteAsync"/>).</summary>
+    public long Rejected { get; private set; }
+
     /// <summary>The rows after <paramref name="after"/> as line protocol, with the cursor they advance it to.</summary>
     private Batch Read(JournalReader reader, ForwarderCursor after)
     {
@@ -122,6 +162,9 @@ public sealed partial class HistoryForwarder : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "History write to {Url} failed: {Reason}; the journal keeps the backlog and retries")]
     private partial void LogWriteFailed(string url, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "History server {Url} refused a row: {Reason}; kept in the cursor file's rejected_rows, the rest goes on")]
+    private partial void LogRejected(string url, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "History writes to {Url} recovered; draining the backlog oldest first")]
     private partial void LogRecovered(string url);

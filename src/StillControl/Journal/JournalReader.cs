@@ -31,6 +31,7 @@ public sealed class JournalReader : IDisposable
             PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;
             CREATE TABLE IF NOT EXISTS cursors (forwarder TEXT PRIMARY KEY, samples_seq INTEGER NOT NULL, events_seq INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS command_results (id TEXT PRIMARY KEY, at INTEGER NOT NULL, result_json TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS rejected_rows (forwarder TEXT NOT NULL, at INTEGER NOT NULL, line TEXT NOT NULL, reason TEXT NOT NULL);
             """;
         command.ExecuteNonQuery();
     }
@@ -57,6 +58,29 @@ public sealed class JournalReader : IDisposable
         command.Parameters.AddWithValue("$s", cursor.Samples);
         command.Parameters.AddWithValue("$e", cursor.Events);
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>A row the destination refused for what it says (not for an outage): kept here with the reason, never silently dropped.</summary>
+    public void RecordRejected(string forwarder, string line, string reason, DateTimeOffset at)
+    {
+        using var command = cursors.CreateCommand();
+        command.CommandText = "INSERT INTO rejected_rows (forwarder, at, line, reason) VALUES ($f, $t, $l, $r)";
+        command.Parameters.AddWithValue("$f", forwarder);
+        command.Parameters.AddWithValue("$t", at.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$l", line);
+        command.Parameters.AddWithValue("$r", reason);
+        command.ExecuteNonQuery();
+    }
+
+    public List<(DateTimeOffset At, string Line, string Reason)> Rejected(string forwarder)
+    {
+        using var command = cursors.CreateCommand();
+        command.CommandText = "SELECT at, line, reason FROM rejected_rows WHERE forwarder = $f ORDER BY rowid";
+        command.Parameters.AddWithValue("$f", forwarder);
+        using var reader = command.ExecuteReader();
+        var rows = new List<(DateTimeOffset, string, string)>();
+        while (reader.Read()) rows.Add((DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2)));
+        return rows;
     }
 
     /// <summary>The result already given to a remote command with this id, or null: an id runs once, however often it arrives.</summary>
