@@ -66,11 +66,12 @@ public static class RecipeValidator
         }
 
         // 缓汽蒸馏，大汽追尾: strong steam must really be stronger than anything slow steam may reach.
-        var slowCeiling = SlowPhases.Max(p => recipe.SteamFor(p).ValveMaximumPercent);
+        // (A missing steam setting is named above; it does not count here.)
+        var slowCeiling = SlowPhases.Max(p => recipe.SteamFor(p)?.ValveMaximumPercent ?? 0);
         foreach (var phase in StrongPhases)
         {
             var steam = recipe.SteamFor(phase);
-            if (steam.ValvePercent <= slowCeiling)
+            if (steam is not null && steam.ValvePercent <= slowCeiling)
             {
                 Fail($"{phase.Name()}.steam.valvePercent", steam.ValvePercent,
                     $"above every slow phase's valveMaximumPercent (highest is {Show(slowCeiling)}): strong steam chases the tails");
