@@ -52,7 +52,8 @@ public sealed partial class HistoryForwarder : BackgroundService
         }
         using var client = new InfluxDBClient(clientOptions);
         var write = client.GetWriteApiAsync();
-        var cursor = reader.LoadCursor(CursorName);
+        var stored = new StoredCursor(reader, CursorName, journalPath, audit, LogCursorNotStored);
+        var cursor = stored.Load();
         var backoff = TimeSpan.FromSeconds(1);
         var failing = false;
         try
@@ -88,7 +89,7 @@ public sealed partial class HistoryForwarder : BackgroundService
                 failing = false;
                 backoff = TimeSpan.FromSeconds(1);
                 cursor = batch.Cursor;
-                reader.SaveCursor(CursorName, cursor);
+                stored.Save(cursor);
                 Written += batch.Lines.Count;
                 next = prefetched;
                 backlog.Check(reader, cursor);
@@ -162,6 +163,9 @@ public sealed partial class HistoryForwarder : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "History write to {Url} failed: {Reason}; the journal keeps the backlog and retries")]
     private partial void LogWriteFailed(string url, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "History: {Message}")]
+    private partial void LogCursorNotStored(string message);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "History server {Url} refused a row: {Reason}; kept in the cursor file's rejected_rows, the rest goes on")]
     private partial void LogRejected(string url, string reason);

@@ -98,7 +98,8 @@ public sealed partial class MqttLink : BackgroundService
     {
         await Task.Yield();
         using var reader = new JournalReader(journalPath);
-        var cursor = reader.LoadCursor(CursorName);
+        var stored = new StoredCursor(reader, CursorName, journalPath, cycle.Audit, LogCursorNotStored);
+        var cursor = stored.Load();
         var backoff = TimeSpan.FromSeconds(1);
         try
         {
@@ -123,7 +124,7 @@ public sealed partial class MqttLink : BackgroundService
                 }
                 try
                 {
-                    var busy = await ForwardAsync(reader, cursor, stoppingToken);
+                    var busy = await ForwardAsync(reader, stored, cursor, stoppingToken);
                     cursor = busy.Cursor;
                     backlog.Check(reader, cursor);
                     await CommandsAsync(reader, stoppingToken);
@@ -242,7 +243,7 @@ public sealed partial class MqttLink : BackgroundService
     /// and a day's backlog would take over an hour. MQTTnet queues sends in call order, so rows still leave in sequence;
     /// the cursor moves only over rows whose acknowledgement has come back, oldest first.
     /// </summary>
-    private async Task<(bool Sent, ForwarderCursor Cursor)> ForwardAsync(JournalReader reader, ForwarderCursor cursor, CancellationToken cancellationToken)
+    private async Task<(bool Sent, ForwarderCursor Cursor)> ForwardAsync(JournalReader reader, StoredCursor stored, ForwarderCursor cursor, CancellationToken cancellationToken)
     {
         var pending = new Queue<(Task Ack, long Sequence, bool IsEvent)>(options.MaxInFlight);
         var start = cursor;
@@ -272,7 +273,7 @@ public sealed partial class MqttLink : BackgroundService
         var sent = cursor != start;
         if (sent)
         {
-            reader.SaveCursor(CursorName, cursor);
+            stored.Save(cursor);
         }
         return (sent, cursor);
     }
@@ -477,6 +478,9 @@ public sealed partial class MqttLink : BackgroundService
         client.Dispose();
         base.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "MQTT link: {Message}")]
+    private partial void LogCursorNotStored(string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Remote command id {Id} could not be remembered ({Reason}): a repeat of it would be judged again")]
     private partial void LogCommandIdNotKept(string id, string reason);
