@@ -28,54 +28,12 @@ public sealed record ProbeReport(int Round, DateTimeOffset At, IReadOnlyList<Pro
 
 public static class CommandLine
 {
-    public const string Usage = """
-        stillcontrol: process control for a baijiu steam still
-
-          stillcontrol simulate [--recipe F] [--scenario F] [--speed N|max] [--seed N] [--journal PATH] [--resume] [--json] [--verbose]
-                                [--mqtt embedded[:PORT]|HOST[:PORT]|off] [--influx URL]
-              Runs one batch on a simulated still (default speed: max). --resume continues the journal's interrupted batch.
-          stillcontrol run [--config FILE]      the control service (Hardware:Mode Simulated or Pi)
-          stillcontrol probe [--config FILE] [--rounds N] [--interval-ms N] [--json]
-              Every configured sensor's reading or fault reason, unused 1-Wire thermometers, bus frame counters.
-              Exit 3 when a configured sensor is missing or faulted.
-          stillcontrol safe [--config FILE]     outputs to their safe state (systemd ExecStopPost)
-          stillcontrol recipe show [--recipe F] [--json]
-          stillcontrol recipe check FILE
-          stillcontrol batches [--journal PATH] [--from DATE] [--to DATE] [--still NAME] [--recipe NAME]
-                               [--outcome completed|aborted|held|unfinished|running|interrupted] [--alarm CODE] [--json]
-              Newest first. Dates are UTC days (--to includes its day) or ISO 8601 times.
-          stillcontrol batch ID [--journal PATH] [--json]
-          stillcontrol report ID [--journal PATH] [--out FILE]      one self-contained HTML file with charts
-          stillcontrol export ID --format csv|json [--table samples|events|fractions|all] [--journal PATH] [--out FILE]
-          stillcontrol compare ID ID [ID...] [--journal PATH] [--out FILE.html] [--json]
-
-        Exit codes: 0 ran, 3 probe found a sensor missing or faulted, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
-        """;
-
+    /// <summary>Runs one command line: the verb and its options from <see cref="Commands.Table"/>; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         try
         {
-            if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
-            {
-                output.WriteLine(Usage);
-                return args.Length == 0 ? 2 : 0;
-            }
-            var rest = args.Skip(1).ToArray();
-            return args[0] switch
-            {
-                "simulate" => await SimulateAsync(rest, output, error),
-                "run" => await RunServiceAsync(rest, error),
-                "recipe" => Recipe(rest, output),
-                "batches" => Batches(rest, output),
-                "batch" => Batch(rest, output),
-                "probe" => Probe(rest, output),
-                "report" => Report(rest, output, error),
-                "export" => Export(rest, output, error),
-                "compare" => Compare(rest, output, error),
-                "safe" => Safe(rest, output, error),
-                _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, probe, safe, recipe, batches, batch, report, export, compare (see --help)"),
-            };
+            return await CommandTable.Default.RunAsync(args, output, error);
         }
         catch (BadInputException ex)
         {
@@ -104,10 +62,8 @@ public static class CommandLine
         }
     }
 
-    private static async Task<int> SimulateAsync(string[] args, TextWriter output, TextWriter error)
+    internal static async Task<int> SimulateAsync(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms", "--mqtt", "--influx"]);
-        if (a.Positionals.Count > 0) throw new BadInputException($"simulate: unexpected argument '{a.Positionals[0]}'");
         var json = a.Has("--json");
         var resume = a.Has("--resume");
         var scenario = Files.LoadScenario(a.Value("--scenario"));
@@ -240,9 +196,8 @@ public static class CommandLine
         return result.InterlockLatencyMs is { } l ? string.Create(CultureInfo.InvariantCulture, $"{l:0} ms") : "— (no trip)";
     }
 
-    private static async Task<int> RunServiceAsync(string[] args, TextWriter error)
+    internal static async Task<int> RunServiceAsync(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "run", [], ["--config", "--recipe", "--scenario", "--journal"]);
         var (root, overrides) = LoadConfiguration("run", a.Value("--config"));
         if (a.Value("--journal") is { } journal) overrides["Journal:Path"] = journal;
         var recipe = Files.LoadRecipe(a.Value("--recipe") ?? root["Recipe:Path"]);
@@ -363,9 +318,8 @@ public static class CommandLine
     /// thermometers found on the 1-Wire bus that no channel uses, and each bus's frame counters. Exit 3 when a configured
     /// sensor is missing or faulted.
     /// </summary>
-    private static int Probe(string[] args, TextWriter output)
+    internal static int Probe(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "probe", ["--json"], ["--config", "--rounds", "--interval-ms"]);
         var rounds = ParseCount(a.Value("--rounds"), "--rounds", 1, 100_000, 1);
         var interval = ParseCount(a.Value("--interval-ms"), "--interval-ms", 0, 600_000, 1000);
         var (plan, recipe, _) = LoadPlan("probe", a.Value("--config"));
@@ -416,9 +370,8 @@ public static class CommandLine
     }
 
     /// <summary>Drives every output to its safe state and exits: systemd's ExecStopPost, after any stop, crash or kill.</summary>
-    private static int Safe(string[] args, TextWriter output, TextWriter error)
+    internal static int Safe(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "safe", [], ["--config"]);
         var (plan, _, _) = LoadPlan("safe", a.Value("--config"));
         using var devices = new Sensors.PiDevices();
         using var buses = new Sensors.Modbus.ModbusBuses(plan, devices);
@@ -446,30 +399,23 @@ public static class CommandLine
             : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= minimum && n <= maximum ? n
             : throw new BadInputException($"{name} = '{text}': a whole number from {minimum} to {maximum}");
 
-    private static int Recipe(string[] args, TextWriter output)
+    internal static int RecipeCheck(Arguments a, TextWriter output, TextWriter error)
     {
-        if (args.Length == 0 || args[0] is not ("show" or "check"))
-        {
-            throw new BadInputException("recipe: say 'recipe show [--recipe F] [--json]' or 'recipe check FILE'");
-        }
-        if (args[0] == "check")
-        {
-            var a = Arguments.Parse(args.Skip(1), "recipe check", [], []);
-            if (a.Positionals.Count != 1) throw new BadInputException("recipe check: give exactly one recipe file");
-            var recipe = Files.LoadRecipe(a.Positionals[0]);
-            output.WriteLine($"recipe {a.Positionals[0]}: valid ({recipe.Name})");
-            return 0;
-        }
-        var show = Arguments.Parse(args.Skip(1), "recipe show", ["--json"], ["--recipe"]);
-        var effective = Files.LoadRecipe(show.Value("--recipe"));
-        output.WriteLine(show.Has("--json") ? RecipeJson.Serialize(effective) : RecipeText.Describe(effective));
+        if (a.Positionals.Count != 1) throw new BadInputException("recipe check: give exactly one recipe file");
+        var recipe = Files.LoadRecipe(a.Positionals[0]);
+        output.WriteLine($"recipe {a.Positionals[0]}: valid ({recipe.Name})");
         return 0;
     }
 
-    private static int Batches(string[] args, TextWriter output)
+    internal static int RecipeShow(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "batches", ["--json"], ["--journal", "--from", "--to", "--still", "--recipe", "--outcome", "--alarm"]);
-        if (a.Positionals.Count > 0) throw new BadInputException($"batches: unexpected argument '{a.Positionals[0]}' (filters: --from, --to, --still, --recipe, --outcome, --alarm)");
+        var effective = Files.LoadRecipe(a.Value("--recipe"));
+        output.WriteLine(a.Has("--json") ? RecipeJson.Serialize(effective) : RecipeText.Describe(effective));
+        return 0;
+    }
+
+    internal static int Batches(Arguments a, TextWriter output, TextWriter error)
+    {
         var outcome = a.Value("--outcome");
         if (outcome is not null && !JournalQuery.Outcomes.Contains(outcome))
         {
@@ -573,9 +519,8 @@ public static class CommandLine
         return reviews;
     }
 
-    private static int Report(string[] args, TextWriter output, TextWriter error)
+    internal static int Report(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "report", [], ["--journal", "--out"]);
         if (a.Positionals.Count != 1) throw new BadInputException("report: give one batch id (see 'stillcontrol batches')");
         using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var review = Reviews("report", journal, a.Positionals, error)[0];
@@ -583,9 +528,8 @@ public static class CommandLine
         return WriteOut(a.Value("--out"), html, output, "report");
     }
 
-    private static int Compare(string[] args, TextWriter output, TextWriter error)
+    internal static int Compare(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "compare", ["--json"], ["--journal", "--out"]);
         if (a.Positionals.Count < 2) throw new BadInputException("compare: give two or more batch ids (see 'stillcontrol batches')");
         if (a.Positionals.Distinct().Count() != a.Positionals.Count) throw new BadInputException("compare: a batch id is given twice");
         using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
@@ -599,9 +543,8 @@ public static class CommandLine
         return 0;
     }
 
-    private static int Export(string[] args, TextWriter output, TextWriter error)
+    internal static int Export(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "export", [], ["--journal", "--out", "--format", "--table"]);
         if (a.Positionals.Count != 1) throw new BadInputException("export: give one batch id (see 'stillcontrol batches')");
         var format = a.Value("--format") ?? "csv";
         if (format is not ("csv" or "json")) throw new BadInputException($"export: --format = '{format}': csv or json");
@@ -677,9 +620,8 @@ public static class CommandLine
         return 0;
     }
 
-    private static int Batch(string[] args, TextWriter output)
+    internal static int Batch(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "batch", ["--json"], ["--journal"]);
         if (a.Positionals.Count != 1) throw new BadInputException("batch: give one batch id (see 'stillcontrol batches')");
         var path = a.Value("--journal") ?? "stillcontrol.db";
         // Read-only, like the other review verbs: it never takes the write lock of a service running on this journal.
