@@ -436,12 +436,16 @@ public static class CommandLine
             output.WriteLine(journal.HasTables && journal.List(new BatchFilter()).Count > 0 ? $"journal {path}: no batch matches" : $"journal {path}: no batches yet");
             return 0;
         }
-        output.WriteLine($"{"batch",-30} {"still",-10} {"started (UTC)",-20} {"ended (UTC)",-20} {"outcome",-11} {"phase",-9} {"trips",5} {"warn",5}  recipe");
-        foreach (var b in batches)
-        {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{b.Id,-30} {b.Still,-10} {b.StartedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {(b.EndedAt is { } e ? e.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "—"),-20} {(b.Activity is { } act && b.Outcome == "unfinished" ? act : b.Activity is { } held ? $"{b.Outcome}, {held}" : b.Outcome),-11} {b.Phase,-9} {b.Trips,5} {b.Warnings,5}  {b.Recipe}"));
-        }
+        // Columns as wide as their widest cell: a long id or recipe widens its column, never shifts the others.
+        var c = CultureInfo.InvariantCulture;
+        output.Write(TextTable.Render(
+            ["batch", "still", "started (UTC)", "ended (UTC)", "outcome", "phase", "trips", "warn", "recipe"],
+            batches.Select(b => (IReadOnlyList<string>)[
+                b.Id, b.Still, b.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", c),
+                b.EndedAt is { } e ? e.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", c) : "—",
+                b.Activity is { } act && b.Outcome == "unfinished" ? act : b.Activity is { } held ? $"{b.Outcome}, {held}" : b.Outcome,
+                b.Phase, b.Trips.ToString(c), b.Warnings.ToString(c), b.Recipe]),
+            [false, false, false, false, false, false, true, true, false]));
         if (batches.Any(b => b.Activity == "interrupted"))
         {
             output.WriteLine("(interrupted: no service has this journal open; the batch comes back held with a power-loss alarm when 'run' or 'simulate --resume' next opens it)");
@@ -488,6 +492,7 @@ public static class CommandLine
         {
             throw new BadInputException($"{verb}: journal {journal.Path} holds no batches yet");
         }
+        ids = BatchIds.Resolve(verb, journal, ids);
         var reviews = new List<BatchReview>();
         var damaged = new List<string>();
         foreach (var id in ids)
@@ -521,66 +526,88 @@ public static class CommandLine
 
     internal static int Report(Arguments a, TextWriter output, TextWriter error)
     {
-        if (a.Positionals.Count != 1) throw new BadInputException("report: give one batch id (see 'stillcontrol batches')");
+        if (a.Positionals.Count != 1) throw new BadInputException("report: give one batch id, or latest (see 'stillcontrol batches')");
+        var file = a.Value("--out");
+        CheckWritable("report", file);
         using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var review = Reviews("report", journal, a.Positionals, error)[0];
         var html = HtmlReport.Report(review);
-        return WriteOut(a.Value("--out"), html, output, "report");
+        if (file == "-")
+        {
+            output.Write(html);
+            return 0;
+        }
+        // No --out: <batch id>.html in the current folder (ids carry only letters, digits and dashes), never the HTML on the terminal.
+        return WriteOut(file ?? $"{review.Id}.html", html, output, "report");
     }
 
     internal static int Compare(Arguments a, TextWriter output, TextWriter error)
     {
-        if (a.Positionals.Count < 2) throw new BadInputException("compare: give two or more batch ids (see 'stillcontrol batches')");
-        if (a.Positionals.Distinct().Count() != a.Positionals.Count) throw new BadInputException("compare: a batch id is given twice");
+        if (a.Positionals.Count < 2) throw new BadInputException("compare: give two or more batch ids, latest among them if you like (see 'stillcontrol batches')");
+        CheckWritable("compare", a.Value("--out"));
         using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
-        var reviews = Reviews("compare", journal, a.Positionals, error);
+        var ids = BatchIds.Resolve("compare", journal, a.Positionals);
+        if (ids.Distinct().Count() != ids.Count)
+        {
+            var twice = ids.GroupBy(i => i).First(g => g.Count() > 1).Key;
+            throw new BadInputException($"compare: batch {twice} is given twice{(a.Positionals.Contains(BatchIds.Latest) ? " (latest is " + ids[a.Positionals.IndexOf(BatchIds.Latest)] + ")" : "")}");
+        }
+        var reviews = Reviews("compare", journal, ids, error);
         var table = ComparisonTable.From(reviews);
         if (a.Value("--out") is { } file)
         {
             WriteOut(file, HtmlReport.Compare(reviews, table), output, "compare");
         }
-        output.Write(a.Has("--json") ? JsonSerializer.Serialize(table, BatchReport.JsonOptions) + Environment.NewLine : table.ToText());
+        output.Write(a.Has("--json") ? JsonSerializer.Serialize(table, BatchReport.JsonOptions) + Environment.NewLine : ComparisonText(table));
         return 0;
     }
 
     internal static int Export(Arguments a, TextWriter output, TextWriter error)
     {
-        if (a.Positionals.Count != 1) throw new BadInputException("export: give one batch id (see 'stillcontrol batches')");
-        var format = a.Value("--format") ?? "csv";
+        if (a.Positionals.Count != 1) throw new BadInputException("export: give one batch id, or latest (see 'stillcontrol batches')");
+        var file = a.Value("--out") is "-" ? null : a.Value("--out");
+        var format = a.Value("--format") ?? FormatOf(file);
         if (format is not ("csv" or "json")) throw new BadInputException($"export: --format = '{format}': csv or json");
-        var file = a.Value("--out");
+        // One table per file, written exactly where --out says.
+        var table = a.Value("--table") ?? "samples";
+        if (!BatchExport.Tables.Contains(table)) throw new BadInputException($"export: --table = '{table}': {string.Join(", ", BatchExport.Tables)}");
         CheckWritable("export", file);
-        var table = a.Value("--table") ?? (file is null ? "samples" : "all");
-        if (table != "all" && !BatchExport.Tables.Contains(table)) throw new BadInputException($"export: --table = '{table}': {string.Join(", ", BatchExport.Tables)} or all");
-        if (format == "json" && a.Value("--table") is not null) throw new BadInputException("export: --table is for csv; json holds samples, events and fractions together");
-        if (format == "csv" && table == "all" && file is null) throw new BadInputException("export: csv to standard output is one table: add --table samples|events|fractions, or --out FILE for all three");
         using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var review = Reviews("export", journal, a.Positionals, error)[0];
         if (format == "json")
         {
-            using var stream = file is null ? Console.OpenStandardOutput() : Create("export", file);
-            if (file is null) output.Flush();
-            BatchExport.WriteJson(review, stream);
-            if (file is not null) output.WriteLine($"export: wrote {file}");
-            return 0;
+            using var buffer = new MemoryStream();
+            using (var stream = file is null ? (Stream)buffer : Create("export", file))
+            {
+                BatchExport.WriteJson(review, stream, table);
+            }
+            if (file is null) output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
         }
-        if (file is null)
+        else if (file is null)
         {
             BatchExport.WriteCsv(review, table, output);
-            return 0;
         }
-        foreach (var t in table == "all" ? BatchExport.Tables : [table])
+        else
         {
-            // FILE.csv with all three tables: FILE-samples.csv, FILE-events.csv, FILE-fractions.csv.
-            var path = table == "all" ? System.IO.Path.ChangeExtension(file, null) + $"-{t}.csv" : file;
-            using (var writer = new StreamWriter(Create("export", path), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true)))
-            {
-                BatchExport.WriteCsv(review, t, writer);
-            }
-            output.WriteLine($"export: wrote {path}");
+            using var writer = new StreamWriter(Create("export", file), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+            BatchExport.WriteCsv(review, table, writer);
         }
+        if (file is not null) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"export: wrote {file} ({table} of {review.Id}, {format}, {new FileInfo(file).Length / 1024.0:0} KiB)"));
         return 0;
     }
+
+    /// <summary>The format a file's extension names; anything else asks for --format.</summary>
+    private static string FormatOf(string? file) => System.IO.Path.GetExtension(file)?.ToLowerInvariant() switch
+    {
+        ".csv" => "csv",
+        ".json" => "json",
+        _ when file is null => throw new BadInputException("export: give --format csv|json (standard output has no file extension to tell the format by)"),
+        var other => throw new BadInputException($"export: --out {file}: the extension '{other}' does not tell the format: give --format csv|json, or name a .csv or .json file"),
+    };
+
+    /// <summary>The comparison as text: one row per figure, one column per batch, each column as wide as its widest cell.</summary>
+    private static string ComparisonText(ComparisonTable table) =>
+        TextTable.Render([" ", .. table.Batches], table.Rows.Select(r => (IReadOnlyList<string>)[r.Label, .. r.Cells]), [false, .. table.Batches.Select(_ => true)]);
 
     private static void CheckWritable(string verb, string? file)
     {
@@ -603,13 +630,8 @@ public static class CommandLine
         }
     }
 
-    private static int WriteOut(string? file, string content, TextWriter output, string verb)
+    private static int WriteOut(string file, string content, TextWriter output, string verb)
     {
-        if (file is null)
-        {
-            output.Write(content);
-            return 0;
-        }
         CheckWritable(verb, file);
         using (var stream = Create(verb, file))
         using (var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)))
@@ -622,11 +644,12 @@ public static class CommandLine
 
     internal static int Batch(Arguments a, TextWriter output, TextWriter error)
     {
-        if (a.Positionals.Count != 1) throw new BadInputException("batch: give one batch id (see 'stillcontrol batches')");
+        if (a.Positionals.Count != 1) throw new BadInputException("batch: give one batch id, or latest (see 'stillcontrol batches')");
         var path = a.Value("--journal") ?? "stillcontrol.db";
         // Read-only, like the other review verbs: it never takes the write lock of a service running on this journal.
         using var journal = OpenQuery(path);
-        var loaded = journal.Load(a.Positionals[0]) ?? throw new BadInputException($"batch: journal {path} has no batch '{a.Positionals[0]}'");
+        var id = BatchIds.Resolve("batch", journal, a.Positionals)[0];
+        var loaded = journal.Load(id) ?? throw new BadInputException($"batch: journal {path} has no batch '{id}'");
         var recipeName = JsonDocument.Parse(loaded.RecipeJson).RootElement.GetProperty("name").GetString() ?? "";
         var report = BatchReport.From(loaded.State, recipeName);
         if (loaded.Outcome == "unfinished" && report.Outcome == "running") report = report with { Outcome = "unfinished" };
