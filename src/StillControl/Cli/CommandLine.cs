@@ -19,7 +19,8 @@ namespace StillControl.Cli;
 public sealed record SimulationResult(
     string BatchId, string Outcome, string EndReason, int Seed, IReadOnlyList<PhaseReport> Phases, IReadOnlyList<FractionReport> Fractions,
     IReadOnlyList<AlarmReport> Alarms, IReadOnlyList<ActionReport> OperatorActions, double? InterlockLatencyMs, double SimulatedSeconds, double WallSeconds,
-    double ProcessWallSeconds, double ControlPeriodMs, string Journal, IReadOnlyList<FaultReaction> FaultReactions, double VentedEthanolKilograms);
+    double ProcessWallSeconds, double ControlPeriodMs, string Journal, IReadOnlyList<FaultReaction> FaultReactions, double VentedEthanolKilograms,
+    double? RehearsalWallSeconds = null);
 
 public sealed record ProbeLine(string Channel, string Key, string Status, double? Value, string Unit, string? Fault, string? Detail);
 public sealed record ProbeBus(string Name, string Health);
@@ -105,7 +106,9 @@ public static class CommandLine
         }
 
         var recipe = Files.LoadRecipe(a.Value("--recipe"));
-        var start = new DateTimeOffset(DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        var given = ParseStart(a.Value("--start"));
+        if (given is not null && resume) throw new BadInputException("simulate: --start is for a new batch; --resume continues the interrupted one from where the journal last saw it");
+        var start = given ?? WholeSecond(DateTimeOffset.UtcNow);
         if (resume && !File.Exists(journalPath)) throw new BadInputException($"journal {journalPath}: no such file");
         using var journalLock = JournalLock.Acquire(journalPath);
         using (var journal = OpenJournal(journalPath, mustExist: resume))
@@ -131,6 +134,20 @@ public static class CommandLine
         var progress = json ? error : output;
         var statusEvery = speed is { } pace && pace <= 20 ? TimeSpan.FromSeconds(10) : TimeSpan.FromMinutes(5);
         CheckConfiguration(overrides);
+        double? rehearsalWall = null;
+        if (given is null && !resume && (speed ?? double.PositiveInfinity) > 1)
+        {
+            // Faster than real time: the batch is placed in the past so that it ends by now (never in the future: see Placement).
+            var (span, rehearsed) = await RehearseAsync(overrides, recipe, scenario, seed);
+            rehearsalWall = rehearsed;
+            start = Placement(DateTimeOffset.UtcNow, span, speed);
+            progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Placing the batch: a rehearsal found it lasts {span.TotalHours:0.00} h of simulated time, so it starts at {start:yyyy-MM-dd HH:mm:ss} UTC and ends by now (--start places it yourself)"));
+        }
+        else if (start > DateTimeOffset.UtcNow)
+        {
+            progress.WriteLine($"The journal's batch was last seen at {start.AddSeconds(-5):yyyy-MM-dd HH:mm:ss} UTC, after the wall clock (an older stillcontrol ran it ahead): it resumes once the wall clock gets there");
+        }
         var setup = new SimulationSetup(scenario, seed, speed, resume, start, progress, statusEvery, RealTime: false);
         using var host = StillHost.Build([], overrides, recipe, setup, a.Has("--verbose") ? LogLevel.Information : LogLevel.Error);
         ValidateOptions(host.Services);
@@ -172,7 +189,8 @@ public static class CommandLine
             Math.Round(outcome.LoopWallTime.TotalSeconds, 3),
             Math.Round(wall.Elapsed.TotalSeconds, 3),
             host.Services.GetRequiredService<ControlOptions>().Period.TotalMilliseconds,
-            journalPath, reactions, Math.Round(host.Services.GetRequiredService<SimulatedStill>().Model.State.EthanolLostKilograms, 3));
+            journalPath, reactions, Math.Round(host.Services.GetRequiredService<SimulatedStill>().Model.State.EthanolLostKilograms, 3),
+            rehearsalWall is { } r ? Math.Round(r, 3) : null);
         if (json)
         {
             output.WriteLine(JsonSerializer.Serialize(result, BatchReport.JsonOptions));
@@ -184,9 +202,86 @@ public static class CommandLine
             output.WriteLine();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Simulation ended: {result.EndReason}. {result.SimulatedSeconds:0} s simulated in {result.WallSeconds:0.00} s ({result.SimulatedSeconds / Math.Max(result.WallSeconds, 1e-6):0}x real time; {result.ProcessWallSeconds:0.00} s with host start and stop); " +
-                $"largest interlock latency {LatencyText(result)}; journal {journalPath}"));
+                $"largest interlock latency {LatencyText(result)}; journal {journalPath}{(result.RehearsalWallSeconds is { } rehearsal ? $"; placing rehearsal {rehearsal:0.00} s" : "")}"));
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Simulated time left over at the end of a placed batch: a batch that runs longer than rehearsed (a hold sent over MQTT, a
+    /// resume after a kill) uses it up before simulated time has to wait for the wall clock.
+    /// </summary>
+    public static readonly TimeSpan PlacementMargin = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Where a batch that lasts <paramref name="span"/> of simulated time starts so that, run at <paramref name="speed"/> times real
+    /// time (null: flat out) from <paramref name="now"/>, it ends by the wall clock: simulated time at wall time now + w is
+    /// start + speed·w, which stays at or below now + w up to the end (w = span / speed) when start = now − span·(1 − 1/speed).
+    /// A margin before that, whole seconds.
+    /// </summary>
+    public static DateTimeOffset Placement(DateTimeOffset now, TimeSpan span, double? speed)
+    {
+        var ahead = speed is { } x ? span * (1 - 1 / x) : span;
+        return WholeSecond(now - ahead - PlacementMargin);
+    }
+
+    private static DateTimeOffset WholeSecond(DateTimeOffset t) => new(t.UtcTicks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+
+    /// <summary>
+    /// The same batch (recipe, scenario, seed) run once flat out with nothing kept or published (a journal in a temporary folder,
+    /// no MQTT, no history), from a start days in the past so the wall clock never holds it back: how much simulated time the
+    /// loop runs, and the wall seconds it took.
+    /// </summary>
+    private static async Task<(TimeSpan Span, double WallSeconds)> RehearseAsync(Dictionary<string, string?> overrides, Recipes.Recipe recipe, Scenario scenario, int seed)
+    {
+        var folder = Directory.CreateTempSubdirectory("stillcontrol-rehearsal-");
+        try
+        {
+            var quiet = overrides.Where(o => !o.Key.StartsWith("Mqtt:", StringComparison.Ordinal) && !o.Key.StartsWith("Influx:", StringComparison.Ordinal))
+                .ToDictionary(o => o.Key, o => o.Value);
+            quiet["Journal:Path"] = System.IO.Path.Combine(folder.FullName, "rehearsal.db");
+            quiet["Mqtt:Enabled"] = "false";
+            var from = WholeSecond(DateTimeOffset.UtcNow - TimeSpan.FromDays(3));
+            var setup = new SimulationSetup(scenario, seed, null, false, from, null, TimeSpan.FromHours(1), RealTime: false);
+            var wall = Stopwatch.StartNew();
+            using (var host = StillHost.Build([], quiet, recipe, setup, LogLevel.None))
+            {
+                ValidateOptions(host.Services);
+                await host.StartAsync();
+                await host.WaitForShutdownAsync();
+                if (host.Services.GetRequiredService<ServiceOutcome>().Failure is not null)
+                {
+                    // The batch itself will meet the failure and report it; placed as if it ran its longest, it still ends by now.
+                    return (TimeSpan.FromHours(host.Services.GetRequiredService<IOptions<SimulationOptions>>().Value.MaximumSimulatedHours), wall.Elapsed.TotalSeconds);
+                }
+                return (host.Services.GetRequiredService<SimulationClock>().GetUtcNow() - from, wall.Elapsed.TotalSeconds);
+            }
+        }
+        finally
+        {
+            try
+            {
+                folder.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temporary folder left behind is no failure of the simulation.
+            }
+        }
+    }
+
+    private static DateTimeOffset? ParseStart(string? text)
+    {
+        if (text is null) return null;
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+        {
+            throw new BadInputException($"simulate: --start = '{text}': an ISO 8601 time such as 2026-11-28T06:00:00Z (UTC when no offset is given), not in the future");
+        }
+        if (at > DateTimeOffset.UtcNow)
+        {
+            throw new BadInputException($"simulate: --start = '{text}': {at:yyyy-MM-dd HH:mm:ss} UTC is in the future; simulated time never runs ahead of the wall clock");
+        }
+        return WholeSecond(at);
     }
 
     private static string LatencyText(SimulationResult result)
