@@ -192,7 +192,8 @@ public sealed class CommandTable
     {
         var scored = accepted.Distinct().Select(a => (Name: a, Distance: Distance(typed.ToLowerInvariant(), a.ToLowerInvariant())))
             .Where(s => s.Distance <= Math.Max(1, Math.Min(3, s.Name.TrimStart('-').Length / 3)) ||
-                        (typed.TrimStart('-').Length >= 3 && s.Name.TrimStart('-').StartsWith(typed.TrimStart('-'), StringComparison.OrdinalIgnoreCase)))
+                        (typed.TrimStart('-').Length >= 3 && s.Name.TrimStart('-').StartsWith(typed.TrimStart('-'), StringComparison.OrdinalIgnoreCase)) ||
+                        (s.Name.TrimStart('-').Length >= 3 && typed.TrimStart('-').StartsWith(s.Name.TrimStart('-'), StringComparison.OrdinalIgnoreCase)))
             .OrderBy(s => s.Distance).ToList();
         if (scored.Count == 0) return [];
         var best = scored[0].Distance;
