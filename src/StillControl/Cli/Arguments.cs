@@ -51,6 +51,9 @@ public sealed class Arguments
         return result;
     }
 
+    /// <summary>Records an option the command table parsed (a flag's value is null).</summary>
+    internal void Set(string name, string? value) => options[name] = value;
+
     public bool Has(string flag) => options.ContainsKey(flag);
 
     public string? Value(string option) => options.TryGetValue(option, out var value) ? value : null;

@@ -19,7 +19,8 @@ namespace StillControl.Cli;
 public sealed record SimulationResult(
     string BatchId, string Outcome, string EndReason, int Seed, IReadOnlyList<PhaseReport> Phases, IReadOnlyList<FractionReport> Fractions,
     IReadOnlyList<AlarmReport> Alarms, IReadOnlyList<ActionReport> OperatorActions, double? InterlockLatencyMs, double SimulatedSeconds, double WallSeconds,
-    double ProcessWallSeconds, double ControlPeriodMs, string Journal, IReadOnlyList<FaultReaction> FaultReactions, double VentedEthanolKilograms);
+    double ProcessWallSeconds, double ControlPeriodMs, string Journal, IReadOnlyList<FaultReaction> FaultReactions, double VentedEthanolKilograms,
+    double? RehearsalWallSeconds = null);
 
 public sealed record ProbeLine(string Channel, string Key, string Status, double? Value, string Unit, string? Fault, string? Detail);
 public sealed record ProbeBus(string Name, string Health);
@@ -28,58 +29,16 @@ public sealed record ProbeReport(int Round, DateTimeOffset At, IReadOnlyList<Pro
 
 public static class CommandLine
 {
-    public const string Usage = """
-        stillcontrol: process control for a baijiu steam still
-
-          stillcontrol simulate [--recipe F] [--scenario F] [--speed N|max] [--seed N] [--journal PATH] [--resume] [--json] [--verbose]
-                                [--mqtt embedded[:PORT]|HOST[:PORT]|off] [--influx URL]
-              Runs one batch on a simulated still (default speed: max). --resume continues the journal's interrupted batch.
-          stillcontrol run [--config FILE]      the control service (Hardware:Mode Simulated or Pi)
-          stillcontrol probe [--config FILE] [--rounds N] [--interval-ms N] [--json]
-              Every configured sensor's reading or fault reason, unused 1-Wire thermometers, bus frame counters.
-              Exit 3 when a configured sensor is missing or faulted.
-          stillcontrol safe [--config FILE]     outputs to their safe state (systemd ExecStopPost)
-          stillcontrol recipe show [--recipe F] [--json]
-          stillcontrol recipe check FILE
-          stillcontrol batches [--journal PATH] [--from DATE] [--to DATE] [--still NAME] [--recipe NAME]
-                               [--outcome completed|aborted|held|unfinished|running|interrupted] [--alarm CODE] [--json]
-              Newest first. Dates are UTC days (--to includes its day) or ISO 8601 times.
-          stillcontrol batch ID [--journal PATH] [--json]
-          stillcontrol report ID [--journal PATH] [--out FILE]      one self-contained HTML file with charts
-          stillcontrol export ID --format csv|json [--table samples|events|fractions|all] [--journal PATH] [--out FILE]
-          stillcontrol compare ID ID [ID...] [--journal PATH] [--out FILE.html] [--json]
-
-        Exit codes: 0 ran, 3 probe found a sensor missing or faulted, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
-        """;
-
     /// <summary>Where a review verb's warnings about the journal itself go (the error writer of the running command).</summary>
     private static readonly AsyncLocal<TextWriter?> Warnings = new();
 
+    /// <summary>Runs one command line: the verb and its options from <see cref="Commands.Table"/>; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         Warnings.Value = error;
         try
         {
-            if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
-            {
-                output.WriteLine(Usage);
-                return args.Length == 0 ? 2 : 0;
-            }
-            var rest = args.Skip(1).ToArray();
-            return args[0] switch
-            {
-                "simulate" => await SimulateAsync(rest, output, error),
-                "run" => await RunServiceAsync(rest, error),
-                "recipe" => Recipe(rest, output),
-                "batches" => Batches(rest, output),
-                "batch" => Batch(rest, output),
-                "probe" => Probe(rest, output),
-                "report" => Report(rest, output, error),
-                "export" => Export(rest, output, error),
-                "compare" => Compare(rest, output, error),
-                "safe" => Safe(rest, output, error),
-                _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, probe, safe, recipe, batches, batch, report, export, compare (see --help)"),
-            };
+            return await CommandTable.Default.RunAsync(args, output, error);
         }
         catch (BadInputException ex)
         {
@@ -113,10 +72,8 @@ public static class CommandLine
         }
     }
 
-    private static async Task<int> SimulateAsync(string[] args, TextWriter output, TextWriter error)
+    internal static async Task<int> SimulateAsync(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms", "--mqtt", "--influx"]);
-        if (a.Positionals.Count > 0) throw new BadInputException($"simulate: unexpected argument '{a.Positionals[0]}'");
         var json = a.Has("--json");
         var resume = a.Has("--resume");
         var scenario = Files.LoadScenario(a.Value("--scenario"));
@@ -158,7 +115,9 @@ public static class CommandLine
         }
 
         var recipe = Files.LoadRecipe(a.Value("--recipe"));
-        var start = new DateTimeOffset(DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        var given = ParseStart(a.Value("--start"));
+        if (given is not null && resume) throw new BadInputException("simulate: --start is for a new batch; --resume continues the interrupted one from where the journal last saw it");
+        var start = given ?? WholeSecond(DateTimeOffset.UtcNow);
         if (resume && !File.Exists(journalPath)) throw new BadInputException($"journal {journalPath}: no such file");
         using var journalLock = JournalLock.Acquire(journalPath);
         using (var journal = OpenJournal(journalPath, mustExist: resume))
@@ -184,6 +143,20 @@ public static class CommandLine
         var progress = json ? error : output;
         var statusEvery = speed is { } pace && pace <= 20 ? TimeSpan.FromSeconds(10) : TimeSpan.FromMinutes(5);
         CheckConfiguration(overrides);
+        double? rehearsalWall = null;
+        if (given is null && !resume && (speed ?? double.PositiveInfinity) > 1)
+        {
+            // Faster than real time: the batch is placed in the past so that it ends by now (never in the future: see Placement).
+            var (span, rehearsed) = await RehearseAsync(overrides, recipe, scenario, seed);
+            rehearsalWall = rehearsed;
+            start = Placement(DateTimeOffset.UtcNow, span, speed);
+            progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Placing the batch: a rehearsal found it lasts {span.TotalHours:0.00} h of simulated time, so it starts at {start:yyyy-MM-dd HH:mm:ss} UTC and ends by now (--start places it yourself)"));
+        }
+        else if (start > DateTimeOffset.UtcNow)
+        {
+            progress.WriteLine($"The journal's batch was last seen at {start.AddSeconds(-5):yyyy-MM-dd HH:mm:ss} UTC, after the wall clock (an older stillcontrol ran it ahead): it resumes once the wall clock gets there");
+        }
         var setup = new SimulationSetup(scenario, seed, speed, resume, start, progress, statusEvery, RealTime: false);
         using var host = StillHost.Build([], overrides, recipe, setup, a.Has("--verbose") ? LogLevel.Information : LogLevel.Error);
         ValidateOptions(host.Services);
@@ -226,7 +199,8 @@ public static class CommandLine
             Math.Round(outcome.LoopWallTime.TotalSeconds, 3),
             Math.Round(wall.Elapsed.TotalSeconds, 3),
             host.Services.GetRequiredService<ControlOptions>().Period.TotalMilliseconds,
-            journalPath, reactions, Math.Round(host.Services.GetRequiredService<SimulatedStill>().Model.State.EthanolLostKilograms, 3));
+            journalPath, reactions, Math.Round(host.Services.GetRequiredService<SimulatedStill>().Model.State.EthanolLostKilograms, 3),
+            rehearsalWall is { } r ? Math.Round(r, 3) : null);
         if (json)
         {
             output.WriteLine(JsonSerializer.Serialize(result, BatchReport.JsonOptions));
@@ -238,9 +212,86 @@ public static class CommandLine
             output.WriteLine();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Simulation ended: {result.EndReason}. {result.SimulatedSeconds:0} s simulated in {result.WallSeconds:0.00} s ({result.SimulatedSeconds / Math.Max(result.WallSeconds, 1e-6):0}x real time; {result.ProcessWallSeconds:0.00} s with host start and stop); " +
-                $"largest interlock latency {LatencyText(result)}; journal {journalPath}"));
+                $"largest interlock latency {LatencyText(result)}; journal {journalPath}{(result.RehearsalWallSeconds is { } rehearsal ? $"; placing rehearsal {rehearsal:0.00} s" : "")}"));
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Simulated time left over at the end of a placed batch: a batch that runs longer than rehearsed (a hold sent over MQTT, a
+    /// resume after a kill) uses it up before simulated time has to wait for the wall clock.
+    /// </summary>
+    public static readonly TimeSpan PlacementMargin = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Where a batch that lasts <paramref name="span"/> of simulated time starts so that, run at <paramref name="speed"/> times real
+    /// time (null: flat out) from <paramref name="now"/>, it ends by the wall clock: simulated time at wall time now + w is
+    /// start + speed·w, which stays at or below now + w up to the end (w = span / speed) when start = now − span·(1 − 1/speed).
+    /// A margin before that, whole seconds.
+    /// </summary>
+    public static DateTimeOffset Placement(DateTimeOffset now, TimeSpan span, double? speed)
+    {
+        var ahead = speed is { } x ? span * (1 - 1 / x) : span;
+        return WholeSecond(now - ahead - PlacementMargin);
+    }
+
+    private static DateTimeOffset WholeSecond(DateTimeOffset t) => new(t.UtcTicks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+
+    /// <summary>
+    /// The same batch (recipe, scenario, seed) run once flat out with nothing kept or published (a journal in a temporary folder,
+    /// no MQTT, no history), from a start days in the past so the wall clock never holds it back: how much simulated time the
+    /// loop runs, and the wall seconds it took.
+    /// </summary>
+    private static async Task<(TimeSpan Span, double WallSeconds)> RehearseAsync(Dictionary<string, string?> overrides, Recipes.Recipe recipe, Scenario scenario, int seed)
+    {
+        var folder = Directory.CreateTempSubdirectory("stillcontrol-rehearsal-");
+        try
+        {
+            var quiet = overrides.Where(o => !o.Key.StartsWith("Mqtt:", StringComparison.Ordinal) && !o.Key.StartsWith("Influx:", StringComparison.Ordinal))
+                .ToDictionary(o => o.Key, o => o.Value);
+            quiet["Journal:Path"] = System.IO.Path.Combine(folder.FullName, "rehearsal.db");
+            quiet["Mqtt:Enabled"] = "false";
+            var from = WholeSecond(DateTimeOffset.UtcNow - TimeSpan.FromDays(3));
+            var setup = new SimulationSetup(scenario, seed, null, false, from, null, TimeSpan.FromHours(1), RealTime: false);
+            var wall = Stopwatch.StartNew();
+            using (var host = StillHost.Build([], quiet, recipe, setup, LogLevel.None))
+            {
+                ValidateOptions(host.Services);
+                await host.StartAsync();
+                await host.WaitForShutdownAsync();
+                if (host.Services.GetRequiredService<ServiceOutcome>().Failure is not null)
+                {
+                    // The batch itself will meet the failure and report it; placed as if it ran its longest, it still ends by now.
+                    return (TimeSpan.FromHours(host.Services.GetRequiredService<IOptions<SimulationOptions>>().Value.MaximumSimulatedHours), wall.Elapsed.TotalSeconds);
+                }
+                return (host.Services.GetRequiredService<SimulationClock>().GetUtcNow() - from, wall.Elapsed.TotalSeconds);
+            }
+        }
+        finally
+        {
+            try
+            {
+                folder.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temporary folder left behind is no failure of the simulation.
+            }
+        }
+    }
+
+    private static DateTimeOffset? ParseStart(string? text)
+    {
+        if (text is null) return null;
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+        {
+            throw new BadInputException($"simulate: --start = '{text}': an ISO 8601 time such as 2026-11-28T06:00:00Z (UTC when no offset is given), not in the future");
+        }
+        if (at > DateTimeOffset.UtcNow)
+        {
+            throw new BadInputException($"simulate: --start = '{text}': {at:yyyy-MM-dd HH:mm:ss} UTC is in the future; simulated time never runs ahead of the wall clock");
+        }
+        return WholeSecond(at);
     }
 
     private static string LatencyText(SimulationResult result)
@@ -250,9 +301,8 @@ public static class CommandLine
         return result.InterlockLatencyMs is { } l ? string.Create(CultureInfo.InvariantCulture, $"{l:0} ms") : "— (no trip)";
     }
 
-    private static async Task<int> RunServiceAsync(string[] args, TextWriter error)
+    internal static async Task<int> RunServiceAsync(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "run", [], ["--config", "--recipe", "--scenario", "--journal"]);
         var (root, overrides) = LoadConfiguration("run", a.Value("--config"));
         if (a.Value("--journal") is { } journal) overrides["Journal:Path"] = journal;
         var recipe = Files.LoadRecipe(a.Value("--recipe") ?? root["Recipe:Path"]);
@@ -303,7 +353,7 @@ public static class CommandLine
     /// <summary>A write-ahead log lost after an unclean stop: said on the console and raised as an alarm in the batch.</summary>
     private static void ReportLostWriteAheadLog(JournalLock journalLock, string journalPath, IServiceProvider services, TextWriter error)
     {
-        if (!journalLock.WriteAheadLogLost) return;
+        if (!journalLock.WriteAheadLogLost || services.GetRequiredService<BatchJournal>().FindUnfinished() is null) return;
         var message = JournalLock.WriteAheadLogLostMessage(journalPath);
         error.WriteLine($"stillcontrol: warning: {message}");
         services.GetRequiredService<ControlCycle>().Audit(new ControllerEvent(EventKind.AlarmRaised, DateTimeOffset.UtcNow, Phase.Idle, "journal-wal-missing", message));
@@ -383,9 +433,8 @@ public static class CommandLine
     /// thermometers found on the 1-Wire bus that no channel uses, and each bus's frame counters. Exit 3 when a configured
     /// sensor is missing or faulted.
     /// </summary>
-    private static int Probe(string[] args, TextWriter output)
+    internal static int Probe(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "probe", ["--json"], ["--config", "--rounds", "--interval-ms"]);
         var rounds = ParseCount(a.Value("--rounds"), "--rounds", 1, 100_000, 1);
         var interval = ParseCount(a.Value("--interval-ms"), "--interval-ms", 0, 600_000, 1000);
         var (plan, recipe, _) = LoadPlan("probe", a.Value("--config"));
@@ -436,9 +485,8 @@ public static class CommandLine
     }
 
     /// <summary>Drives every output to its safe state and exits: systemd's ExecStopPost, after any stop, crash or kill.</summary>
-    private static int Safe(string[] args, TextWriter output, TextWriter error)
+    internal static int Safe(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "safe", [], ["--config"]);
         var (plan, _, _) = LoadPlan("safe", a.Value("--config"));
         using var devices = new Sensors.PiDevices();
         using var buses = new Sensors.Modbus.ModbusBuses(plan, devices);
@@ -466,30 +514,23 @@ public static class CommandLine
             : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= minimum && n <= maximum ? n
             : throw new BadInputException($"{name} = '{text}': a whole number from {minimum} to {maximum}");
 
-    private static int Recipe(string[] args, TextWriter output)
+    internal static int RecipeCheck(Arguments a, TextWriter output, TextWriter error)
     {
-        if (args.Length == 0 || args[0] is not ("show" or "check"))
-        {
-            throw new BadInputException("recipe: say 'recipe show [--recipe F] [--json]' or 'recipe check FILE'");
-        }
-        if (args[0] == "check")
-        {
-            var a = Arguments.Parse(args.Skip(1), "recipe check", [], []);
-            if (a.Positionals.Count != 1) throw new BadInputException("recipe check: give exactly one recipe file");
-            var recipe = Files.LoadRecipe(a.Positionals[0]);
-            output.WriteLine($"recipe {a.Positionals[0]}: valid ({recipe.Name})");
-            return 0;
-        }
-        var show = Arguments.Parse(args.Skip(1), "recipe show", ["--json"], ["--recipe"]);
-        var effective = Files.LoadRecipe(show.Value("--recipe"));
-        output.WriteLine(show.Has("--json") ? RecipeJson.Serialize(effective) : RecipeText.Describe(effective));
+        if (a.Positionals.Count != 1) throw new BadInputException("recipe check: give exactly one recipe file");
+        var recipe = Files.LoadRecipe(a.Positionals[0]);
+        output.WriteLine($"recipe {a.Positionals[0]}: valid ({recipe.Name})");
         return 0;
     }
 
-    private static int Batches(string[] args, TextWriter output)
+    internal static int RecipeShow(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "batches", ["--json"], ["--journal", "--from", "--to", "--still", "--recipe", "--outcome", "--alarm"]);
-        if (a.Positionals.Count > 0) throw new BadInputException($"batches: unexpected argument '{a.Positionals[0]}' (filters: --from, --to, --still, --recipe, --outcome, --alarm)");
+        var effective = Files.LoadRecipe(a.Value("--recipe"));
+        output.WriteLine(a.Has("--json") ? RecipeJson.Serialize(effective) : RecipeText.Describe(effective));
+        return 0;
+    }
+
+    internal static int Batches(Arguments a, TextWriter output, TextWriter error)
+    {
         var outcome = a.Value("--outcome");
         if (outcome is not null && !JournalQuery.Outcomes.Contains(outcome))
         {
@@ -510,12 +551,16 @@ public static class CommandLine
             output.WriteLine(journal.HasTables && journal.List(new BatchFilter()).Count > 0 ? $"journal {path}: no batch matches" : $"journal {path}: no batches yet");
             return 0;
         }
-        output.WriteLine($"{"batch",-30} {"still",-10} {"started (UTC)",-20} {"ended (UTC)",-20} {"outcome",-11} {"phase",-9} {"trips",5} {"warn",5}  recipe");
-        foreach (var b in batches)
-        {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{b.Id,-30} {b.Still,-10} {b.StartedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {(b.EndedAt is { } e ? e.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "—"),-20} {(b.Activity is { } act && b.Outcome == "unfinished" ? act : b.Activity is { } held ? $"{b.Outcome}, {held}" : b.Outcome),-11} {b.Phase,-9} {b.Trips,5} {b.Warnings,5}  {b.Recipe}"));
-        }
+        // Columns as wide as their widest cell: a long id or recipe widens its column, never shifts the others.
+        var c = CultureInfo.InvariantCulture;
+        output.Write(TextTable.Render(
+            ["batch", "still", "started (UTC)", "ended (UTC)", "outcome", "phase", "trips", "warn", "recipe"],
+            batches.Select(b => (IReadOnlyList<string>)[
+                b.Id, b.Still, b.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", c),
+                b.EndedAt is { } e ? e.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", c) : "—",
+                b.Activity is { } act && b.Outcome == "unfinished" ? act : b.Activity is { } held ? $"{b.Outcome}, {held}" : b.Outcome,
+                b.Phase, b.Trips.ToString(c), b.Warnings.ToString(c), b.Recipe]),
+            [false, false, false, false, false, false, true, true, false]));
         if (batches.Any(b => b.Activity == "interrupted"))
         {
             output.WriteLine("(interrupted: no service has this journal open; the batch comes back held with a power-loss alarm when 'run' or 'simulate --resume' next opens it)");
@@ -541,13 +586,15 @@ public static class CommandLine
 
     private static JournalQuery OpenQuery(string path)
     {
-        if (JournalLock.LostWriteAheadLog(path))
-        {
-            Warnings.Value?.WriteLine($"stillcontrol: warning: {JournalLock.WriteAheadLogLostMessage(path)}");
-        }
         try
         {
-            return new JournalQuery(path);
+            var query = new JournalQuery(path);
+            // Only a batch left unended can have been cut short (a service killed before it wrote anything loses nothing).
+            if (JournalLock.LostWriteAheadLog(path) && query.HasUnendedBatch())
+            {
+                Warnings.Value?.WriteLine($"stillcontrol: warning: {JournalLock.WriteAheadLogLostMessage(path)}");
+            }
+            return query;
         }
         catch (FileNotFoundException)
         {
@@ -566,6 +613,7 @@ public static class CommandLine
         {
             throw new BadInputException($"{verb}: journal {journal.Path} holds no batches yet");
         }
+        ids = BatchIds.Resolve(verb, journal, ids);
         var reviews = new List<BatchReview>();
         var damaged = new List<string>();
         foreach (var id in ids)
@@ -597,71 +645,90 @@ public static class CommandLine
         return reviews;
     }
 
-    private static int Report(string[] args, TextWriter output, TextWriter error)
+    internal static int Report(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "report", [], ["--journal", "--out"]);
-        if (a.Positionals.Count != 1) throw new BadInputException("report: give one batch id (see 'stillcontrol batches')");
+        if (a.Positionals.Count != 1) throw new BadInputException("report: give one batch id, or latest (see 'stillcontrol batches')");
+        var file = a.Value("--out");
+        CheckWritable("report", file);
         using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var review = Reviews("report", journal, a.Positionals, error)[0];
         var html = HtmlReport.Report(review);
-        return WriteOut(a.Value("--out"), html, output, "report");
+        if (file == "-")
+        {
+            output.Write(html);
+            return 0;
+        }
+        // No --out: <batch id>.html in the current folder (ids carry only letters, digits and dashes), never the HTML on the terminal.
+        return WriteOut(file ?? $"{review.Id}.html", html, output, "report");
     }
 
-    private static int Compare(string[] args, TextWriter output, TextWriter error)
+    internal static int Compare(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "compare", ["--json"], ["--journal", "--out"]);
-        if (a.Positionals.Count < 2) throw new BadInputException("compare: give two or more batch ids (see 'stillcontrol batches')");
-        if (a.Positionals.Distinct().Count() != a.Positionals.Count) throw new BadInputException("compare: a batch id is given twice");
+        if (a.Positionals.Count < 2) throw new BadInputException("compare: give two or more batch ids, latest among them if you like (see 'stillcontrol batches')");
+        CheckWritable("compare", a.Value("--out"));
         using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
-        var reviews = Reviews("compare", journal, a.Positionals, error);
+        var ids = BatchIds.Resolve("compare", journal, a.Positionals);
+        if (ids.Distinct().Count() != ids.Count)
+        {
+            var twice = ids.GroupBy(i => i).First(g => g.Count() > 1).Key;
+            throw new BadInputException($"compare: batch {twice} is given twice{(a.Positionals.Contains(BatchIds.Latest) ? " (latest is " + ids[a.Positionals.IndexOf(BatchIds.Latest)] + ")" : "")}");
+        }
+        var reviews = Reviews("compare", journal, ids, error);
         var table = ComparisonTable.From(reviews);
         if (a.Value("--out") is { } file)
         {
             WriteOut(file, HtmlReport.Compare(reviews, table), output, "compare");
         }
-        output.Write(a.Has("--json") ? JsonSerializer.Serialize(table, BatchReport.JsonOptions) + Environment.NewLine : table.ToText());
+        output.Write(a.Has("--json") ? JsonSerializer.Serialize(table, BatchReport.JsonOptions) + Environment.NewLine : ComparisonText(table));
         return 0;
     }
 
-    private static int Export(string[] args, TextWriter output, TextWriter error)
+    internal static int Export(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "export", [], ["--journal", "--out", "--format", "--table"]);
-        if (a.Positionals.Count != 1) throw new BadInputException("export: give one batch id (see 'stillcontrol batches')");
-        var format = a.Value("--format") ?? "csv";
+        if (a.Positionals.Count != 1) throw new BadInputException("export: give one batch id, or latest (see 'stillcontrol batches')");
+        var file = a.Value("--out") is "-" ? null : a.Value("--out");
+        var format = a.Value("--format") ?? FormatOf(file);
         if (format is not ("csv" or "json")) throw new BadInputException($"export: --format = '{format}': csv or json");
-        var file = a.Value("--out");
+        // One table per file, written exactly where --out says.
+        var table = a.Value("--table") ?? "samples";
+        if (!BatchExport.Tables.Contains(table)) throw new BadInputException($"export: --table = '{table}': {string.Join(", ", BatchExport.Tables)}");
         CheckWritable("export", file);
-        var table = a.Value("--table") ?? (file is null ? "samples" : "all");
-        if (table != "all" && !BatchExport.Tables.Contains(table)) throw new BadInputException($"export: --table = '{table}': {string.Join(", ", BatchExport.Tables)} or all");
-        if (format == "json" && a.Value("--table") is not null) throw new BadInputException("export: --table is for csv; json holds samples, events and fractions together");
-        if (format == "csv" && table == "all" && file is null) throw new BadInputException("export: csv to standard output is one table: add --table samples|events|fractions, or --out FILE for all three");
         using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var review = Reviews("export", journal, a.Positionals, error)[0];
         if (format == "json")
         {
-            using var stream = file is null ? Console.OpenStandardOutput() : Create("export", file);
-            if (file is null) output.Flush();
-            BatchExport.WriteJson(review, stream);
-            if (file is not null) output.WriteLine($"export: wrote {file}");
-            return 0;
+            using var buffer = new MemoryStream();
+            using (var stream = file is null ? (Stream)buffer : Create("export", file))
+            {
+                BatchExport.WriteJson(review, stream, table);
+            }
+            if (file is null) output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
         }
-        if (file is null)
+        else if (file is null)
         {
             BatchExport.WriteCsv(review, table, output);
-            return 0;
         }
-        foreach (var t in table == "all" ? BatchExport.Tables : [table])
+        else
         {
-            // FILE.csv with all three tables: FILE-samples.csv, FILE-events.csv, FILE-fractions.csv.
-            var path = table == "all" ? System.IO.Path.ChangeExtension(file, null) + $"-{t}.csv" : file;
-            using (var writer = new StreamWriter(Create("export", path), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true)))
-            {
-                BatchExport.WriteCsv(review, t, writer);
-            }
-            output.WriteLine($"export: wrote {path}");
+            using var writer = new StreamWriter(Create("export", file), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+            BatchExport.WriteCsv(review, table, writer);
         }
+        if (file is not null) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"export: wrote {file} ({table} of {review.Id}, {format}, {new FileInfo(file).Length / 1024.0:0} KiB)"));
         return 0;
     }
+
+    /// <summary>The format a file's extension names; anything else asks for --format.</summary>
+    private static string FormatOf(string? file) => System.IO.Path.GetExtension(file)?.ToLowerInvariant() switch
+    {
+        ".csv" => "csv",
+        ".json" => "json",
+        _ when file is null => throw new BadInputException("export: give --format csv|json (standard output has no file extension to tell the format by)"),
+        var other => throw new BadInputException($"export: --out {file}: the extension '{other}' does not tell the format: give --format csv|json, or name a .csv or .json file"),
+    };
+
+    /// <summary>The comparison as text: one row per figure, one column per batch, each column as wide as its widest cell.</summary>
+    private static string ComparisonText(ComparisonTable table) =>
+        TextTable.Render([" ", .. table.Batches], table.Rows.Select(r => (IReadOnlyList<string>)[r.Label, .. r.Cells]), [false, .. table.Batches.Select(_ => true)]);
 
     private static void CheckWritable(string verb, string? file)
     {
@@ -684,13 +751,8 @@ public static class CommandLine
         }
     }
 
-    private static int WriteOut(string? file, string content, TextWriter output, string verb)
+    private static int WriteOut(string file, string content, TextWriter output, string verb)
     {
-        if (file is null)
-        {
-            output.Write(content);
-            return 0;
-        }
         CheckWritable(verb, file);
         using (var stream = Create(verb, file))
         using (var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)))
@@ -701,14 +763,14 @@ public static class CommandLine
         return 0;
     }
 
-    private static int Batch(string[] args, TextWriter output)
+    internal static int Batch(Arguments a, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "batch", ["--json"], ["--journal"]);
-        if (a.Positionals.Count != 1) throw new BadInputException("batch: give one batch id (see 'stillcontrol batches')");
+        if (a.Positionals.Count != 1) throw new BadInputException("batch: give one batch id, or latest (see 'stillcontrol batches')");
         var path = a.Value("--journal") ?? "stillcontrol.db";
         // Read-only, like the other review verbs: it never takes the write lock of a service running on this journal.
         using var journal = OpenQuery(path);
-        var loaded = journal.Load(a.Positionals[0]) ?? throw new BadInputException($"batch: journal {path} has no batch '{a.Positionals[0]}'");
+        var id = BatchIds.Resolve("batch", journal, a.Positionals)[0];
+        var loaded = journal.Load(id) ?? throw new BadInputException($"batch: journal {path} has no batch '{id}'");
         var recipeName = JsonDocument.Parse(loaded.RecipeJson).RootElement.GetProperty("name").GetString() ?? "";
         var report = BatchReport.From(loaded.State, recipeName);
         if (loaded.Outcome == "unfinished" && report.Outcome == "running") report = report with { Outcome = "unfinished" };

@@ -38,6 +38,36 @@ public sealed class SimulationClock(DateTimeOffset start) : TimeProvider
 }
 
 /// <summary>
+/// Keeps a simulated clock from passing the wall clock, so that nothing stamped by it (a sample, an event, an MQTT message, a
+/// history point) is ever later than the moment it is written: a step that would pass the wall clock waits for it. Cheap: the
+/// wall clock is read again only once the headroom last measured is used up.
+/// </summary>
+public sealed class WallClockLimit(SimulationClock clock, TimeProvider wall)
+{
+    private TimeSpan headroom;
+
+    /// <summary>Waits until the clock may move on by <paramref name="step"/>; false when cancelled.</summary>
+    public async ValueTask<bool> BeforeStepAsync(TimeSpan step, CancellationToken cancellationToken)
+    {
+        while (headroom < step)
+        {
+            headroom = wall.GetUtcNow() - clock.GetUtcNow();
+            if (headroom >= step) break;
+            try
+            {
+                await Task.Delay(step - headroom, wall, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+        headroom -= step;
+        return true;
+    }
+}
+
+/// <summary>
 /// Runs simulated time at <c>speed</c> times real time: the simulated clock moves one period per step, and steps are paced by a
 /// wall-clock timer. Timers do not fire much faster than every few milliseconds, so at high speeds several steps run per tick.
 /// </summary>
@@ -48,12 +78,14 @@ public sealed class AcceleratedPacer : IControlPacer, IDisposable
     private readonly TimeSpan period;
     private readonly PeriodicTimer timer;
     private readonly int stepsPerTick;
+    private readonly WallClockLimit limit;
     private int stepsLeft;
 
     public AcceleratedPacer(SimulationClock clock, TimeSpan period, double speed, TimeProvider wallClock)
     {
         this.clock = clock;
         this.period = period;
+        limit = new WallClockLimit(clock, wallClock);
         var wall = period / speed;
         stepsPerTick = wall >= ShortestWallTick ? 1 : (int)Math.Ceiling(ShortestWallTick / wall);
         timer = new PeriodicTimer(wall * stepsPerTick, wallClock);
@@ -74,6 +106,7 @@ public sealed class AcceleratedPacer : IControlPacer, IDisposable
             stepsLeft = stepsPerTick;
         }
         stepsLeft--;
+        if (!await limit.BeforeStepAsync(period, cancellationToken)) return false;
         clock.Advance(period);
         return true;
     }
@@ -81,15 +114,20 @@ public sealed class AcceleratedPacer : IControlPacer, IDisposable
     public void Dispose() => timer.Dispose();
 }
 
-/// <summary>Simulated time as fast as the machine runs; yields now and then so cancellation and logging keep working.</summary>
-public sealed class MaximumSpeedPacer(SimulationClock clock, TimeSpan period) : IControlPacer
+/// <summary>
+/// Simulated time as fast as the machine runs, but never past the wall clock (see <see cref="WallClockLimit"/>); yields now and
+/// then so cancellation and logging keep working.
+/// </summary>
+public sealed class MaximumSpeedPacer(SimulationClock clock, TimeSpan period, TimeProvider wallClock) : IControlPacer
 {
+    private readonly WallClockLimit limit = new(clock, wallClock);
     private int steps;
 
     public async ValueTask<bool> WaitForNextStepAsync(CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested) return false;
         if (++steps % 4096 == 0) await Task.Yield();
+        if (!await limit.BeforeStepAsync(period, cancellationToken)) return false;
         clock.Advance(period);
         return true;
     }

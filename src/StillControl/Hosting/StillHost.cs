@@ -135,7 +135,7 @@ public static class StillHost
             var period = sp.GetRequiredService<ControlOptions>().Period;
             var time = sp.GetRequiredService<TimeProvider>();
             return time is SimulationClock simulated
-                ? simulation.Speed is { } speed ? new AcceleratedPacer(simulated, period, speed, TimeProvider.System) : new MaximumSpeedPacer(simulated, period)
+                ? simulation.Speed is { } speed ? new AcceleratedPacer(simulated, period, speed, TimeProvider.System) : new MaximumSpeedPacer(simulated, period, TimeProvider.System)
                 : new RealTimePacer(time, period);
         });
         var mqtt = builder.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();

@@ -52,7 +52,8 @@ public static class BatchExport
         }
     }
 
-    public static void WriteJson(BatchReview r, Stream output)
+    /// <summary>The batch's header (id, still, recipe, outcome, times, units) and its tables: all three, or the one named.</summary>
+    public static void WriteJson(BatchReview r, Stream output, string? table = null)
     {
         using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = false });
         var channels = ChannelsIn(r);
@@ -69,22 +70,25 @@ public static class BatchExport
         json.WriteStartObject("units");
         foreach (var c in channels) json.WriteString(LineProtocol.FieldName(c), c.Unit());
         json.WriteEndObject();
-        json.WriteStartArray("samples");
-        foreach (var s in r.Samples)
+        if (table is null or "samples")
         {
-            json.WriteStartObject();
-            foreach (var column in SampleColumns) Write(json, column.Name, column.Value(s, r));
-            foreach (var c in channels)
+            json.WriteStartArray("samples");
+            foreach (var s in r.Samples)
             {
-                var v = s.Values[(int)c];
-                if (!double.IsNaN(v)) json.WriteNumber(LineProtocol.FieldName(c), v);
-                else if (s.Faults[(int)c] is { } fault) json.WriteString(LineProtocol.FieldName(c) + "_fault", fault);
+                json.WriteStartObject();
+                foreach (var column in SampleColumns) Write(json, column.Name, column.Value(s, r));
+                foreach (var c in channels)
+                {
+                    var v = s.Values[(int)c];
+                    if (!double.IsNaN(v)) json.WriteNumber(LineProtocol.FieldName(c), v);
+                    else if (s.Faults[(int)c] is { } fault) json.WriteString(LineProtocol.FieldName(c) + "_fault", fault);
+                }
+                json.WriteEndObject();
             }
-            json.WriteEndObject();
+            json.WriteEndArray();
         }
-        json.WriteEndArray();
-        JsonTable(json, "events", EventColumns, r.Events, r);
-        JsonTable(json, "fractions", FractionColumns, r.Fractions, r);
+        if (table is null or "events") JsonTable(json, "events", EventColumns, r.Events, r);
+        if (table is null or "fractions") JsonTable(json, "fractions", FractionColumns, r.Fractions, r);
         json.WriteEndObject();
     }
 

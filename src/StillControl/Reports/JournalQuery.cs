@@ -126,6 +126,15 @@ public sealed class JournalQuery : IDisposable
     /// <summary>True while a service (<c>run</c>, <c>simulate</c>) has this journal open: see <see cref="Journal.JournalLock"/>.</summary>
     public bool InUse => Journal.JournalLock.InUse(Path);
 
+    /// <summary>True when some batch has not ended (running, or interrupted): what a lost write-ahead log can have cut short.</summary>
+    public bool HasUnendedBatch()
+    {
+        if (!HasTables) return false;
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM batches WHERE ended_at IS NULL)";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
+    }
+
     /// <summary>The batch a service is running now: the newest that has not ended, while the journal is in use; otherwise null.</summary>
     public string? RunningBatch()
     {

@@ -148,10 +148,13 @@ public class ReportTests(ReviewedBatches batches) : IClassFixture<ReviewedBatche
     public void The_CSV_export_parsed_by_an_independent_reader_gives_back_the_journals_values_and_counts_exactly()
     {
         var id = batches.Ids["faulted"];
-        var prefix = batches.Files.PathOf("export.csv");
-        var (exit, output, error) = batches.Cli("export", id, "--journal", batches.Journal, "--format", "csv", "--out", prefix);
-        Assert.True(exit == 0, error);
-        Assert.Contains("export-samples.csv", output);
+        // One table per file, each written exactly where --out says; the format from the extension.
+        foreach (var table in new[] { "samples", "events", "fractions" })
+        {
+            var (exit, output, error) = batches.Cli("export", id, "--journal", batches.Journal, "--table", table, "--out", batches.Files.PathOf($"export-{table}.csv"));
+            Assert.True(exit == 0, error);
+            Assert.Contains($"wrote {batches.Files.PathOf($"export-{table}.csv")}", output);
+        }
 
         // Python's csv module (RFC 4180 dialect 'excel') reads the files back; values stay text for an exact comparison.
         var parsed = PythonCsv(batches.Files.PathOf("export-samples.csv"), batches.Files.PathOf("export-events.csv"), batches.Files.PathOf("export-fractions.csv"));
@@ -249,16 +252,25 @@ public class ReportTests(ReviewedBatches batches) : IClassFixture<ReviewedBatche
     [Fact]
     public void The_JSON_export_holds_samples_events_and_fractions_with_their_units()
     {
-        var file = batches.Files.PathOf("export.json");
-        Assert.Equal(0, batches.Cli("export", batches.Ids["default"], "--journal", batches.Journal, "--format", "json", "--out", file).Exit);
-        using var document = JsonDocument.Parse(File.ReadAllText(file));
-        var root = document.RootElement;
-        Assert.Equal(batches.Ids["default"], root.GetProperty("batchId").GetString());
-        Assert.Equal("completed", root.GetProperty("outcome").GetString());
-        Assert.Equal("°C", root.GetProperty("units").GetProperty("vapour_celsius").GetString());
-        Assert.True(root.GetProperty("samples").GetArrayLength() > 3600);
-        Assert.True(root.GetProperty("events").GetArrayLength() > 5);
-        Assert.Equal(5, root.GetProperty("fractions").GetArrayLength());
+        // One table per file (samples by default), each with the batch's header and units.
+        JsonElement Export(string file, params string[] table)
+        {
+            var path = batches.Files.PathOf(file);
+            Assert.Equal(0, batches.Cli(["export", batches.Ids["default"], "--journal", batches.Journal, "--format", "json", "--out", path, .. table]).Exit);
+            using var document = JsonDocument.Parse(File.ReadAllText(path));
+            var root = document.RootElement.Clone();
+            Assert.Equal(batches.Ids["default"], root.GetProperty("batchId").GetString());
+            Assert.Equal("completed", root.GetProperty("outcome").GetString());
+            Assert.Equal("°C", root.GetProperty("units").GetProperty("vapour_celsius").GetString());
+            return root;
+        }
+        var samples = Export("export.json");
+        Assert.True(samples.GetProperty("samples").GetArrayLength() > 3600);
+        Assert.False(samples.TryGetProperty("events", out _));
+        Assert.True(Export("events.json", "--table", "events").GetProperty("events").GetArrayLength() > 5);
+        var fractions = Export("fractions.json", "--table", "fractions");
+        Assert.Equal(5, fractions.GetProperty("fractions").GetArrayLength());
+        Assert.False(fractions.TryGetProperty("samples", out _));
     }
 
     [Fact]
