@@ -117,32 +117,75 @@ public sealed class BatchJournal : IDisposable
 
     /// <summary>
     /// Stores a batch's metadata (replacing what it had) from any thread other than the control loop's: on a short connection
-    /// of its own, in an immediate transaction that waits (up to 10 s) for the loop's current commit, so the loop's connection
-    /// and transaction are never touched. False when the journal has no such batch, or the batch has ended (an ended batch is
-    /// never written again). Bad metadata is an <see cref="ArgumentException"/> naming the field, the value and what is accepted.
+    /// of its own, never touching the loop's connection or transaction. It takes the write lock between two of the loop's
+    /// commits (the loop, seeing a writer waiting, lets it in before opening its next transaction, waiting at most
+    /// <see cref="ExternalWriterWait"/>), so it is not starved even when the loop commits back to back. False when the journal
+    /// has no such batch, or the batch has ended (an ended batch is never written again). Bad metadata is an
+    /// <see cref="ArgumentException"/> naming the field, the value and what is accepted.
     /// </summary>
     public bool SetMetadata(string batchId, BatchMetadata m)
     {
         ArgumentNullException.ThrowIfNull(m);
         if (m.Problems() is { Count: > 0 } problems) throw new ArgumentException($"batch metadata: {string.Join("; ", problems)}", nameof(m));
-        using var own = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false, DefaultTimeout = 10 }.ToString());
-        own.Open();
-        using (var pragma = own.CreateCommand())
+        Interlocked.Increment(ref externalWriters);
+        try
         {
-            pragma.CommandText = "PRAGMA busy_timeout=10000;";
-            pragma.ExecuteNonQuery();
+            return SetMetadata(Path, batchId, m);
         }
-        // BEGIN IMMEDIATE takes the write lock first (waiting for the loop's transaction to commit), so the update reads the
-        // batch row as the loop last committed it.
-        using var transaction = own.BeginTransaction(deferred: false);
-        using var command = own.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "UPDATE batches SET metadata_json = $m WHERE id = $b AND outcome IS NULL";
-        command.Parameters.AddWithValue("$m", m.IsEmpty ? DBNull.Value : m.ToJson());
-        command.Parameters.AddWithValue("$b", batchId);
-        var changed = command.ExecuteNonQuery();
-        transaction.Commit();
-        return changed > 0;
+        finally
+        {
+            Interlocked.Decrement(ref externalWriters);
+        }
+    }
+
+    /// <summary>The longest the loop waits, before opening its next transaction, for a metadata writer to take its turn.</summary>
+    public static readonly TimeSpan ExternalWriterWait = TimeSpan.FromMilliseconds(20);
+
+    private int externalWriters;
+
+    /// <summary>
+    /// <see cref="SetMetadata(string, BatchMetadata)"/> for a journal this process has not opened (another process's loop):
+    /// retries the write lock every millisecond for up to 10 s.
+    /// </summary>
+    public static bool SetMetadata(string path, string batchId, BatchMetadata m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        if (m.Problems() is { Count: > 0 } problems) throw new ArgumentException($"batch metadata: {string.Join("; ", problems)}", nameof(m));
+        using var own = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadWrite }.ToString());
+        own.Open();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            // BEGIN IMMEDIATE takes the write lock at once, so the update reads the batch row as the loop last committed it.
+            var rc = raw.sqlite3_exec(own.Handle, "BEGIN IMMEDIATE");
+            if (rc == raw.SQLITE_OK) break;
+            if (rc is not (raw.SQLITE_BUSY or raw.SQLITE_LOCKED))
+            {
+                throw new SqliteException($"journal {path}: could not write the metadata of batch {batchId}: {raw.sqlite3_errmsg(own.Handle).utf8_to_string()}", rc);
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"journal {path}: busy for 10 s, the metadata of batch {batchId} was not written");
+            }
+            Thread.Sleep(1);
+        }
+        try
+        {
+            if (!HasColumn(own, "batches", "metadata_json")) MigrateMetadataColumn(own);
+            using var command = own.CreateCommand();
+            command.CommandText = "UPDATE batches SET metadata_json = $m WHERE id = $b AND outcome IS NULL";
+            command.Parameters.AddWithValue("$m", m.IsEmpty ? DBNull.Value : m.ToJson());
+            command.Parameters.AddWithValue("$b", batchId);
+            var changed = command.ExecuteNonQuery();
+            var commit = raw.sqlite3_exec(own.Handle, "COMMIT");
+            if (commit != raw.SQLITE_OK) throw new SqliteException($"journal {path}: could not commit the metadata of batch {batchId}: {raw.sqlite3_errmsg(own.Handle).utf8_to_string()}", commit);
+            return changed > 0;
+        }
+        catch
+        {
+            raw.sqlite3_exec(own.Handle, "ROLLBACK");
+            throw;
+        }
     }
 
     /// <summary>
@@ -415,7 +458,15 @@ public sealed class BatchJournal : IDisposable
         }
     }
 
-    private SqliteTransaction Transaction() => transaction ??= connection.BeginTransaction();
+    private SqliteTransaction Transaction()
+    {
+        if (transaction is null && Volatile.Read(ref externalWriters) > 0)
+        {
+            // A metadata writer is waiting for the write lock: let it in between this commit and the next (it takes a millisecond).
+            SpinWait.SpinUntil(() => Volatile.Read(ref externalWriters) == 0, ExternalWriterWait);
+        }
+        return transaction ??= connection.BeginTransaction();
+    }
 
     private void Execute(string sql)
     {

@@ -21,7 +21,7 @@ public static class HtmlReport
         .banner { padding: 8px 12px; margin: 8px 0; border-radius: 4px; } .running { background: #fff3cd; } .held { background: #f8d7da; }
         .timeline { display: flex; height: 30px; margin: 8px 0; border: 1px solid #999; font-size: 11px; }
         .timeline div { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; padding: 6px 3px; color: #fff; text-align: center; }
-        tr.drain td { color: #666; } tr.total.drain td { font-weight: normal; font-style: italic; }
+        tr[data-kind=drain] td { color: #666; } tr.total.drain td { font-weight: normal; font-style: italic; }
         td.notable { background: #fff3cd; font-weight: bold; } ul#differences li { margin: 2px 0; }
         figure.chart { margin: 12px 0; } figure.chart svg { max-width: 100%; height: auto; border: 1px solid #eee; }
         .none { color: #666; font-style: italic; } .trip { color: #c0392b; font-weight: bold; } .warning { color: #b9770e; }
@@ -167,7 +167,7 @@ public static class HtmlReport
         html.Append("<table id=\"fractions\"><tr><th>receiver</th><th>phase</th><th>grade</th><th>volume L</th><th>mass kg</th><th>mean strength % vol</th><th>pure alcohol L</th><th>share of alcohol %</th></tr>\n");
         foreach (var f in r.Fractions)
         {
-            html.Append(C, $"<tr class=\"fraction{(f.Drain ? " drain" : "")}\"><td>{E(f.Receiver)}</td><td>{E(f.Phase)}</td><td>{E(f.Grade ?? "—")}</td><td class=\"n\">{f.VolumeLitres:0.000}</td>" +
+            html.Append(C, $"<tr class=\"fraction\"{(f.Drain ? " data-kind=\"drain\"" : "")}><td>{E(f.Receiver)}</td><td>{E(f.Phase)}</td><td>{E(f.Grade ?? "—")}</td><td class=\"n\">{f.VolumeLitres:0.000}</td>" +
                 $"<td class=\"n\">{f.MassKilograms:0.000}</td><td class=\"n\">{N(f.AbvPercent, "0.00")}</td><td class=\"n\">{f.PureAlcoholLitres:0.000}</td><td class=\"n\">{f.SharePercent:0.0}</td></tr>\n");
         }
         void Total(string name, string css, IReadOnlyList<FractionRow> rows)
