@@ -88,9 +88,9 @@ def variables(flavour, datasource, with_still):
         if flavour == "victoriametrics":
             query = {"site": f'label_values({SAMPLE}_held, site)',
                      "still": f'label_values({SAMPLE}_held{{site="$site"}}, still)',
-                     "batch": f'label_values({SAMPLE}_held{{site="$site",still="$still"}}, batch)'}[name]
+                     "batch": f'label_values({SAMPLE}_held{{site="$site",still="$still",batch!="none"}}, batch)'}[name]
         else:
-            predicate = {"site": "", "still": ' and r.site == "${site}"', "batch": ' and r.site == "${site}" and r.still == "${still}"'}[name]
+            predicate = {"site": "", "still": ' and r.site == "${site}"', "batch": ' and r.site == "${site}" and r.still == "${still}" and r.batch != "none"'}[name]
             query = (f'import "influxdata/influxdb/schema"\nschema.tagValues(bucket: "{BUCKET}", tag: "{name}", predicate: (r) => r._measurement == "{SAMPLE}"'
                      + predicate + ', start: -30d)')
         variable = {"name": name, "type": "query", "datasource": datasource, "query": query, "definition": query, "refresh": 2, "includeAll": False}

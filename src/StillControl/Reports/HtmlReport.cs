@@ -16,7 +16,7 @@ public static class HtmlReport
         body { font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; margin: 24px; color: #222; max-width: 1060px; }
         h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ccc; }
         table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
-        th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+        th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         th { background: #f3f3f3; } tr.total td { font-weight: bold; }
         .banner { padding: 8px 12px; margin: 8px 0; border-radius: 4px; } .running { background: #fff3cd; } .held { background: #f8d7da; }
         .timeline { display: flex; height: 30px; margin: 8px 0; border: 1px solid #999; font-size: 11px; }

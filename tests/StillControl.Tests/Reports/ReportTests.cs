@@ -103,7 +103,7 @@ public partial class ReportTests(ReviewedBatches batches) : IClassFixture<Review
     {
         var html = batches.Files.PathOf($"{name}-fractions.html");
         Assert.Equal(0, batches.Cli("report", batches.Ids[name], "--journal", batches.Journal, "--out", html).Exit);
-        var rows = Regex.Matches(File.ReadAllText(html), @"<tr class=""fraction"">(.*?)</tr>")
+        var rows = Regex.Matches(File.ReadAllText(html), @"<tr class=""fraction""[^>]*>(.*?)</tr>")
             .Select(m => Regex.Matches(m.Groups[1].Value, @"<td[^>]*>(.*?)</td>").Select(c => c.Groups[1].Value).ToArray()).ToList();
 
         using var connection = new SqliteConnection($"Data Source={batches.Journal};Mode=ReadOnly;Pooling=False");
