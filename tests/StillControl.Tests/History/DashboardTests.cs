@@ -116,6 +116,38 @@ public sealed class DashboardTests : IDisposable
         Assert.True(fluxChecked >= 19, $"{fluxChecked} Flux queries");
     }
 
+    [Fact]
+    public void One_organisation_and_bucket_name_in_every_query_the_shipped_configuration_and_the_docs()
+    {
+        var defaults = new HistoryOptions();
+        var root = TestFiles.Repository();
+        var seen = 0;
+        foreach (var file in Directory.GetFiles(Path.Combine(root, "deploy", "grafana", "dashboards", "influxdb"), "*.json"))
+        {
+            foreach (Match bucket in Regex.Matches(File.ReadAllText(file), @"bucket: \\""([^""\\]+)\\"""))
+            {
+                Assert.Equal(defaults.Bucket, bucket.Groups[1].Value);
+                seen++;
+            }
+        }
+        Assert.True(seen >= 19, $"{seen} bucket names in the Flux dashboards");
+        var central = Path.Combine(root, "deploy", "central");
+        var datasource = File.ReadAllText(Path.Combine(central, "grafana", "provisioning", "datasources", "stillcontrol.yaml"));
+        Assert.Matches($@"organization: {defaults.Org}\s", datasource);
+        Assert.Matches($@"defaultBucket: {defaults.Bucket}\s", datasource);
+        var compose = File.ReadAllText(Path.Combine(central, "compose.yaml"));
+        Assert.Matches($@"DOCKER_INFLUXDB_INIT_ORG: {defaults.Org}\s", compose);
+        Assert.Matches($@"DOCKER_INFLUXDB_INIT_BUCKET: {defaults.Bucket}\s", compose);
+        using var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "deploy", "stillcontrol.json")), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        Assert.Equal(defaults.Org, reference.RootElement.GetProperty("Influx").GetProperty("Org").GetString());
+        Assert.Equal(defaults.Bucket, reference.RootElement.GetProperty("Influx").GetProperty("Bucket").GetString());
+        // Every configuration example in the reports documentation names the same ones.
+        var docs = File.ReadAllText(Path.Combine(root, "docs", "reports.md"));
+        var examples = Regex.Matches(docs, @"""Org"": ""([^""]+)"", ""Bucket"": ""([^""]+)""");
+        Assert.NotEmpty(examples);
+        Assert.All(examples, m => Assert.Equal((defaults.Org, defaults.Bucket), (m.Groups[1].Value, m.Groups[2].Value)));
+    }
+
     /// <summary>The fields the history writer puts on an event point, read from a line it writes.</summary>
     private static readonly HashSet<string> EventFields = Regex.Matches(
             LineProtocol.Event(new Journal.JournalEvent(1, "b", DateTimeOffset.UnixEpoch, "phase-changed", "hearts", "hearts", "m", null), "plant", "still-1").Split(' ')[1],
