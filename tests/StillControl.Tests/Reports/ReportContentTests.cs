@@ -76,6 +76,35 @@ public partial class ReportTests
     }
 
     [Fact]
+    public void A_journal_written_before_end_reasons_were_kept_still_says_what_ended_each_phase()
+    {
+        var copy = batches.Files.PathOf("no-end-reasons.db");
+        using (var source = new SqliteConnection($"Data Source={batches.Journal};Mode=ReadOnly;Pooling=False"))
+        using (var target = new SqliteConnection($"Data Source={copy};Pooling=False"))
+        {
+            source.Open();
+            target.Open();
+            source.BackupDatabase(target);
+            using var command = target.CreateCommand();
+            // As an older controller saved it: phases without endReason.
+            command.CommandText = """
+                UPDATE batches SET state_json = json_remove(json_set(state_json, '$.phases',
+                    (SELECT json_group_array(json(json_remove(value, '$.endReason'))) FROM json_each(batches.state_json, '$.phases'))), '$.currentPhaseRecord.endReason')
+                """;
+            Assert.True(command.ExecuteNonQuery() >= 3);
+            command.CommandText = "SELECT count(*) FROM batches WHERE state_json LIKE '%endReason%'";
+            Assert.Equal(0L, (long)command.ExecuteScalar()!);
+        }
+        using var query = new JournalQuery(copy);
+        var review = BatchReview.Load(query, batches.Ids["default"])!;
+        var rows = Rows(HtmlReport.Report(review), "phases");
+        var phases = StateOf("default").GetProperty("phases").EnumerateArray().ToList();
+        for (var i = 0; i + 1 < phases.Count; i++) Assert.Equal(phases[i + 1].GetProperty("reason").GetString(), rows[i][^1]);
+        // The last phase: from the phase change that ended the batch.
+        Assert.Equal(phases[^1].GetProperty("endReason").GetString(), rows[^1][^1]);
+    }
+
+    [Fact]
     public void Spirit_counts_heads_hearts_and_tails_and_the_drain_is_shown_apart()
     {
         var html = ReportOf("default");
