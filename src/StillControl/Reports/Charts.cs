@@ -263,7 +263,7 @@ public static class Charts
     }
 
     /// <summary>The strength a batch's review reads: the meter where one is fitted, otherwise the estimate from the vapour temperature.</summary>
-    public static double StrengthOf(BatchReview review, SampleRow s, bool meter) => meter ? s.Values[(int)Channel.Strength] : s.StrengthPercent ?? double.NaN;
+    public static double StrengthOf(SampleRow s, bool meter) => meter ? s.Values[(int)Channel.Strength] : s.StrengthPercent ?? double.NaN;
 
     /// <summary>One quantity of several batches overlaid, each from its own first drop of distillate (its start when none ran).</summary>
     public static string Overlay(IReadOnlyList<BatchReview> reviews, string title, string unit, Func<BatchReview, SampleRow, double> value)

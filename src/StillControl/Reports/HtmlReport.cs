@@ -219,13 +219,14 @@ public static class HtmlReport
             html.Append("</tr>\n");
         }
         html.Append("</table>\n<h2>Overlaid from the first drop of distillate</h2>\n");
+        var meters = reviews.ToDictionary(r => r, r => r.Samples.Any(x => !double.IsNaN(x.Values[(int)Channel.Strength])));
         var overlays = new (string Name, string Title, string Unit, Func<BatchReview, SampleRow, double> Value, Func<BatchReview, bool> Has)[]
         {
             ("vapour", "Still-head vapour by batch", "°C", (r, s) => s.Values[(int)Channel.Vapour], r => r.Samples.Any(s => !double.IsNaN(s.Values[(int)Channel.Vapour]))),
             ("distillate", "Distillate temperature by batch", "°C", (r, s) => s.Values[(int)Channel.Distillate], r => r.Samples.Any(s => !double.IsNaN(s.Values[(int)Channel.Distillate]))),
             ("steam", "Steam temperature by batch", "°C", (r, s) => s.Values[(int)Channel.Steam], r => r.Samples.Any(s => !double.IsNaN(s.Values[(int)Channel.Steam]))),
             ("strength", "Distillate strength by batch (meter, or estimated from the vapour temperature)", "% vol",
-                (r, s) => Charts.StrengthOf(r, s, r.Samples.Any(x => !double.IsNaN(x.Values[(int)Channel.Strength]))), r => true),
+                (r, s) => Charts.StrengthOf(s, meters[r]), r => true),
             ("steam-valve", "Steam valve by batch", "%", (r, s) => s.SteamPercent, r => true),
             ("steam-pressure", "Steam pressure by batch", "kPa", (r, s) => s.Values[(int)Channel.SteamPressure], r => r.Samples.Any(s => !double.IsNaN(s.Values[(int)Channel.SteamPressure]))),
         };
