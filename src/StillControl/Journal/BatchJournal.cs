@@ -78,6 +78,7 @@ public sealed class BatchJournal : IDisposable
             CREATE INDEX IF NOT EXISTS events_by_batch ON events(batch_id, seq);
             CREATE TABLE IF NOT EXISTS checkpoints (batch_id TEXT PRIMARY KEY, t INTEGER NOT NULL, json TEXT NOT NULL);
             """);
+        MigrateMetadataColumn(connection);
         json = new Utf8JsonWriter(buffer);
         // Samples are the bulk of the journal: they go through SQLite's own statement API, without the ADO.NET layer's per-row cost.
         Check(raw.sqlite3_prepare_v2(connection.Handle,
@@ -91,6 +92,116 @@ public sealed class BatchJournal : IDisposable
         saveCheckpoint = Prepare("INSERT INTO checkpoints (batch_id, t, json) VALUES ($b, $t, $j) ON CONFLICT(batch_id) DO UPDATE SET t = excluded.t, json = excluded.json",
             "$b", "$t", "$j");
         lastCommitTimestamp = wallClock.GetTimestamp();
+    }
+
+    /// <summary>
+    /// Journals written before batch metadata existed have no <c>metadata_json</c> column: it is added (nullable, so every
+    /// existing row reads as "no metadata") the first time such a journal is opened for writing.
+    /// </summary>
+    public static void MigrateMetadataColumn(SqliteConnection connection)
+    {
+        if (HasColumn(connection, "batches", "metadata_json")) return;
+        using var command = connection.CreateCommand();
+        command.CommandText = "ALTER TABLE batches ADD COLUMN metadata_json TEXT";
+        command.ExecuteNonQuery();
+    }
+
+    public static bool HasColumn(SqliteConnection connection, string table, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM pragma_table_info($t) WHERE name = $c";
+        command.Parameters.AddWithValue("$t", table);
+        command.Parameters.AddWithValue("$c", column);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    /// <summary>
+    /// Stores a batch's metadata (replacing what it had) from any thread other than the control loop's: on a short connection
+    /// of its own, never touching the loop's connection or transaction. It takes the write lock between two of the loop's
+    /// commits (the loop, seeing a writer waiting, lets it in before opening its next transaction, waiting at most
+    /// <see cref="ExternalWriterWait"/>), so it is not starved even when the loop commits back to back. False when the journal
+    /// has no such batch, or the batch has ended (an ended batch is never written again). Bad metadata is an
+    /// <see cref="ArgumentException"/> naming the field, the value and what is accepted.
+    /// </summary>
+    public bool SetMetadata(string batchId, BatchMetadata m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        if (m.Problems() is { Count: > 0 } problems) throw new ArgumentException($"batch metadata: {string.Join("; ", problems)}", nameof(m));
+        Interlocked.Increment(ref externalWriters);
+        try
+        {
+            return SetMetadata(Path, batchId, m);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref externalWriters);
+        }
+    }
+
+    /// <summary>The longest the loop waits, before opening its next transaction, for a metadata writer to take its turn.</summary>
+    public static readonly TimeSpan ExternalWriterWait = TimeSpan.FromMilliseconds(20);
+
+    private int externalWriters;
+
+    /// <summary>
+    /// <see cref="SetMetadata(string, BatchMetadata)"/> for a journal this process has not opened (another process's loop):
+    /// retries the write lock every millisecond for up to 10 s.
+    /// </summary>
+    public static bool SetMetadata(string path, string batchId, BatchMetadata m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        if (m.Problems() is { Count: > 0 } problems) throw new ArgumentException($"batch metadata: {string.Join("; ", problems)}", nameof(m));
+        using var own = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadWrite }.ToString());
+        own.Open();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            // BEGIN IMMEDIATE takes the write lock at once, so the update reads the batch row as the loop last committed it.
+            var rc = raw.sqlite3_exec(own.Handle, "BEGIN IMMEDIATE");
+            if (rc == raw.SQLITE_OK) break;
+            if (rc is not (raw.SQLITE_BUSY or raw.SQLITE_LOCKED))
+            {
+                throw new SqliteException($"journal {path}: could not write the metadata of batch {batchId}: {raw.sqlite3_errmsg(own.Handle).utf8_to_string()}", rc);
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"journal {path}: busy for 10 s, the metadata of batch {batchId} was not written");
+            }
+            Thread.Sleep(1);
+        }
+        try
+        {
+            if (!HasColumn(own, "batches", "metadata_json")) MigrateMetadataColumn(own);
+            using var command = own.CreateCommand();
+            command.CommandText = "UPDATE batches SET metadata_json = $m WHERE id = $b AND outcome IS NULL";
+            command.Parameters.AddWithValue("$m", m.IsEmpty ? DBNull.Value : m.ToJson());
+            command.Parameters.AddWithValue("$b", batchId);
+            var changed = command.ExecuteNonQuery();
+            var commit = raw.sqlite3_exec(own.Handle, "COMMIT");
+            if (commit != raw.SQLITE_OK) throw new SqliteException($"journal {path}: could not commit the metadata of batch {batchId}: {raw.sqlite3_errmsg(own.Handle).utf8_to_string()}", commit);
+            return changed > 0;
+        }
+        catch
+        {
+            raw.sqlite3_exec(own.Handle, "ROLLBACK");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The same as <see cref="SetMetadata"/> for code running on the control loop's own thread (the simulated distiller): in
+    /// the loop's transaction, committed with its next commit. Never call it from another thread.
+    /// </summary>
+    public bool SetMetadataOnLoop(string batchId, BatchMetadata m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        if (m.Problems() is { Count: > 0 } problems) throw new ArgumentException($"batch metadata: {string.Join("; ", problems)}", nameof(m));
+        using var command = connection.CreateCommand();
+        command.Transaction = Transaction();
+        command.CommandText = "UPDATE batches SET metadata_json = $m WHERE id = $b AND outcome IS NULL";
+        command.Parameters.AddWithValue("$m", m.IsEmpty ? DBNull.Value : m.ToJson());
+        command.Parameters.AddWithValue("$b", batchId);
+        return command.ExecuteNonQuery() > 0;
     }
 
     /// <summary>Whether the journal already holds a batch with this id (any outcome).</summary>
@@ -347,7 +458,15 @@ public sealed class BatchJournal : IDisposable
         }
     }
 
-    private SqliteTransaction Transaction() => transaction ??= connection.BeginTransaction();
+    private SqliteTransaction Transaction()
+    {
+        if (transaction is null && Volatile.Read(ref externalWriters) > 0)
+        {
+            // A metadata writer is waiting for the write lock: let it in between this commit and the next (it takes a millisecond).
+            SpinWait.SpinUntil(() => Volatile.Read(ref externalWriters) == 0, ExternalWriterWait);
+        }
+        return transaction ??= connection.BeginTransaction();
+    }
 
     private void Execute(string sql)
     {

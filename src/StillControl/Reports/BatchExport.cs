@@ -67,6 +67,19 @@ public static class BatchExport
         json.WriteString("startedAt", r.StartedAt);
         if (r.EndedAt is { } end) json.WriteString("endedAt", end); else json.WriteNull("endedAt");
         json.WriteString("asOf", r.AsOf);
+        if (r.Metadata is { } m)
+        {
+            json.WriteStartObject("metadata");
+            if (m.GrainLot is not null) json.WriteString("grainLot", m.GrainLot);
+            if (m.GrainKilograms is { } kg) json.WriteNumber("grainKilograms", kg);
+            if (m.Pit is not null) json.WriteString("pit", m.Pit);
+            if (m.Notes is not null) json.WriteString("notes", m.Notes);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("metadata");
+        }
         json.WriteStartObject("units");
         foreach (var c in channels) json.WriteString(LineProtocol.FieldName(c), c.Unit());
         json.WriteEndObject();

@@ -6,7 +6,10 @@ using StillControl.Process;
 
 namespace StillControl.Reports;
 
-public sealed record PhaseReport(string Phase, double Start, double? End, string Reason, string CoolingChannel, double? CoolingMaxCelsius, double? SteamMeanPercent);
+/// <param name="Reason">Why the phase began.</param>
+/// <param name="EndReason">What ended it; null while it runs.</param>
+public sealed record PhaseReport(string Phase, double Start, double? End, string Reason, string CoolingChannel, double? CoolingMaxCelsius, double? SteamMeanPercent,
+    string? EndReason = null);
 
 public sealed record FractionReport(string Receiver, string Phase, string? Grade, double VolumeLitres, double? AbvPercent, double MassKilograms);
 
@@ -50,7 +53,7 @@ public sealed record BatchReport(
             state.Phase.Name(),
             state.Held ? state.HoldCause : null,
             state.Phases.Select(p => new PhaseReport(p.Phase, At(p.StartedAt), AtOrNull(p.EndedAt), p.Reason, p.CoolingChannel,
-                Round(p.CoolingMaxCelsius, 2), Round(p.SteamMeanPercent, 2))).ToList(),
+                Round(p.CoolingMaxCelsius, 2), Round(p.SteamMeanPercent, 2), p.EndReason)).ToList(),
             state.Fractions.Select(f => new FractionReport(f.Receiver, f.Phase, f.Grade, Math.Round(f.VolumeLitres, 3), Round(f.AbvPercent, 2), Math.Round(f.MassKilograms, 3))).ToList(),
             state.AlarmLog.Select(a => new AlarmReport(a.Code, a.Severity, a.Phase, At(a.RaisedAt), AtOrNull(a.ClearedAt), AtOrNull(a.AcknowledgedAt), a.Detail)).ToList(),
             state.Actions.Select(a => new ActionReport(At(a.At), a.Command, a.Operator, a.Source, a.Argument, a.Accepted, a.Reason)).ToList());
@@ -63,10 +66,10 @@ public sealed record BatchReport(
         text.AppendLine(c, $"Batch {BatchId} ({Recipe}): {Outcome}{(HoldCause is null ? "" : $" ({HoldCause})")}");
         text.AppendLine(c, $"  started {StartedAt:u}{(EndedAt is { } e ? $", ended {e:u}" : "")}");
         text.AppendLine();
-        text.AppendLine("  phase       start     end   cooling max   steam mean  reason");
+        text.AppendLine("  phase       start     end   cooling max   steam mean  ended by");
         foreach (var p in Phases)
         {
-            text.AppendLine(c, $"  {p.Phase,-9} {Clock(p.Start),8} {(p.End is { } end ? Clock(end) : "…"),8} {Show(p.CoolingMaxCelsius, "°C"),10} {Show(p.SteamMeanPercent, "%"),10}   {p.Reason}");
+            text.AppendLine(c, $"  {p.Phase,-9} {Clock(p.Start),8} {(p.End is { } end ? Clock(end) : "…"),8} {Show(p.CoolingMaxCelsius, "°C"),10} {Show(p.SteamMeanPercent, "%"),10}   {p.EndReason ?? (p.End is null ? "(running)" : "—")}");
         }
         text.AppendLine();
         text.AppendLine("  receiver    phase       litres    % vol      kg");

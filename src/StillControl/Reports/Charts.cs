@@ -66,17 +66,37 @@ public static class Charts
         if (axis is not null) line.Axes.YAxis = axis;
     }
 
-    /// <summary>Phase boundaries (grey, named) and alarms (red for trips, orange for warnings) as vertical lines.</summary>
-    public static void Marks(Plot plot, BatchReview review)
+    /// <summary>The timeline's colour of a phase (the report's phase bar uses the same).</summary>
+    public static string PhaseHex(string phase) => phase switch
     {
-        foreach (var phase in review.Phases.Skip(1))
+        "loading" => "#7f8c8d",
+        "sealed" => "#95a5a6",
+        "heads" => "#e67e22",
+        "hearts" => "#27ae60",
+        "tails" => "#2980b9",
+        "steaming" => "#8e44ad",
+        _ => "#555555",
+    };
+
+    /// <summary>A label to place above a chart's plot area: its left edge in data units and its text.</summary>
+    public readonly record struct TopLabel(double X, string Text, Color Colour);
+
+    /// <summary>
+    /// Phases as bands in the timeline's colours (light), named at the top of the plot where the name fits, and alarms as
+    /// dashed lines (red for trips, orange for warnings).
+    /// </summary>
+    public static List<TopLabel> Marks(Plot plot, BatchReview review)
+    {
+        var labels = new List<TopLabel>();
+        foreach (var phase in review.Phases)
         {
-            var line = plot.Add.VerticalLine(Minutes(review, phase.Start));
-            line.Color = Color.FromHex("#95a5a6");
-            line.LineWidth = 1;
-            line.Text = phase.Phase;
-            line.LabelOppositeAxis = true;
-            line.LabelFontSize = 11;
+            var x1 = Minutes(review, phase.Start);
+            var x2 = Minutes(review, phase.End ?? review.AsOf);
+            if (x2 <= x1) continue;
+            var band = plot.Add.HorizontalSpan(x1, x2, Color.FromHex(PhaseHex(phase.Phase)).WithAlpha(0.13));
+            band.LineWidth = 0;
+            band.EnableAutoscale = false;
+            labels.Add(new TopLabel(x1, phase.Phase, Color.FromHex(PhaseHex(phase.Phase))));
         }
         foreach (var alarm in review.Alarms)
         {
@@ -84,17 +104,75 @@ public static class Charts
             line.Color = alarm.Severity == "trip" ? Color.FromHex("#e74c3c") : Color.FromHex("#f39c12");
             line.LinePattern = LinePattern.Dashed;
             line.LineWidth = 1.5f;
+            line.ExcludeFromLegend = true;
+        }
+        return labels;
+    }
+
+    /// <summary>Font size and average glyph width (px) of the labels above a plot; DejaVu Sans at 11 px is at most about 7 px a glyph.</summary>
+    public const float LabelFontSize = 11;
+    public const double LabelGlyphPixels = 7.2;
+    public const double LabelRowPixels = 14;
+
+    /// <summary>
+    /// Places labels in rows across the top of the plot area so that none overlaps another: each goes into the first row where
+    /// it clears the previous label by a few pixels (at most three rows; a label that fits in none is left out, its band still
+    /// coloured). The plot is rendered once to learn its scale; the labels are then fixed to the pixel grid of that render.
+    /// </summary>
+    public static void PlaceTopLabels(Plot plot, IReadOnlyList<TopLabel> labels, int width, int height)
+    {
+        if (labels.Count == 0) return;
+        plot.GetSvgXml(width, height);
+        var limits = plot.Axes.GetLimits();
+        plot.Axes.SetLimits(limits);
+        var rect = plot.LastRender.DataRect;
+        double Pixel(double x) => rect.Left + (x - limits.Left) / (limits.Right - limits.Left) * rect.Width;
+        var rowEnds = new List<double>();
+        foreach (var label in labels.OrderBy(l => l.X))
+        {
+            var left = Math.Max(Pixel(label.X), rect.Left) + 2;
+            var right = left + label.Text.Length * LabelGlyphPixels;
+            if (right > rect.Right - 2)
+            {
+                // Near the right edge: the label ends at its line instead of starting there.
+                right = Math.Min(Pixel(label.X), rect.Right) - 2;
+                left = right - label.Text.Length * LabelGlyphPixels;
+                if (left < rect.Left) continue;
+            }
+            var row = rowEnds.FindIndex(end => left >= end + 4);
+            if (row < 0 && rowEnds.Count < 3) { rowEnds.Add(double.MinValue); row = rowEnds.Count - 1; }
+            if (row < 0) continue;
+            rowEnds[row] = right;
+            var text = plot.Add.Text(label.Text, limits.Left + (left - rect.Left) / rect.Width * (limits.Right - limits.Left), limits.Top);
+            text.LabelFontSize = LabelFontSize;
+            text.LabelFontColor = label.Colour;
+            text.LabelBold = true;
+            text.LabelFontName = "DejaVu Sans";
+            text.LabelAlignment = Alignment.UpperLeft;
+            text.OffsetY = (float)(2 + row * LabelRowPixels);
         }
     }
 
     public static double Minutes(BatchReview review, DateTimeOffset at) => (at - review.StartedAt).TotalMinutes;
 
-    public static string Svg(Plot plot, string title, string xLabel, string yLabel)
+    public static string Svg(Plot plot, string title, string xLabel, string yLabel, IReadOnlyList<TopLabel>? labels = null)
     {
         plot.Title(title, size: 14);
         plot.XLabel(xLabel, size: 12);
         plot.YLabel(yLabel, size: 12);
-        plot.ShowLegend(Alignment.UpperLeft);
+        // The legend beside the plot, never over a line.
+        plot.ShowLegend(Edge.Right);
+        if (labels is not null)
+        {
+            // Room above the highest line, on both axes, for three rows of labels.
+            plot.GetSvgXml(Width, Height);
+            foreach (var axis in new IYAxis[] { plot.Axes.Left, plot.Axes.Right })
+            {
+                var range = axis.Range;
+                if (range.Span > 0) plot.Axes.SetLimitsY(range.Min, range.Max + range.Span * 0.25, axis);
+            }
+            PlaceTopLabels(plot, labels, Width, Height);
+        }
         var svg = plot.GetSvgXml(Width, Height);
         var start = svg.IndexOf("<svg", StringComparison.Ordinal);
         return start > 0 ? svg[start..] : svg;
@@ -130,8 +208,8 @@ public static class Charts
                 first = false;
             }
         }
-        Marks(plot, review);
-        return Svg(plot, "Temperatures", "minutes from start", "°C");
+        var labels = Marks(plot, review);
+        return Svg(plot, "Temperatures", "minutes from start", "°C", labels);
     }
 
     public static string SteamChart(BatchReview review, IReadOnlyList<double> minutes)
@@ -145,8 +223,8 @@ public static class Charts
             Series(plot, minutes, pressure, "steam pressure kPa (right)", Color.FromHex("#2c3e50"), plot.Axes.Right);
             plot.Axes.Right.Label.Text = "kPa";
         }
-        Marks(plot, review);
-        return Svg(plot, "Steam and cooling valves, steam pressure", "minutes from start", "valve %");
+        var labels = Marks(plot, review);
+        return Svg(plot, "Steam and cooling valves, steam pressure", "minutes from start", "valve %", labels);
     }
 
     public static string DistillateChart(BatchReview review, IReadOnlyList<double> minutes)
@@ -157,21 +235,52 @@ public static class Charts
         var strength = meter.All(double.IsNaN) ? review.Samples.Select(s => s.StrengthPercent ?? double.NaN).ToArray() : meter;
         Series(plot, minutes, strength, meter.All(double.IsNaN) ? "strength % vol, estimated (right)" : "strength % vol, meter (right)", Color.FromHex("#8e44ad"), plot.Axes.Right);
         plot.Axes.Right.Label.Text = "% vol";
-        Marks(plot, review);
-        return Svg(plot, "Distillate flow and strength", "minutes from start", "L/min");
+        var labels = Marks(plot, review);
+        return Svg(plot, "Distillate flow and strength", "minutes from start", "L/min", labels);
     }
 
-    /// <summary>One channel of several batches overlaid, each from its own start.</summary>
-    public static string Overlay(IReadOnlyList<BatchReview> reviews, Channel channel)
+    /// <summary>
+    /// The spirit's strength against the volume run off (litres since the first drop, to the end of the tails), with each cut
+    /// (heads to hearts, hearts grades, hearts to tails, end of spirit) as a line named at the top.
+    /// </summary>
+    public static string StrengthVolumeChart(BatchReview review, IReadOnlyList<CutPoint> cuts)
+    {
+        var plot = new Plot();
+        var (litres, strength) = review.StrengthAgainstVolume();
+        Series(plot, litres, strength, "strength % vol", Color.FromHex("#8e44ad"));
+        var labels = new List<TopLabel>();
+        foreach (var cut in cuts)
+        {
+            var line = plot.Add.VerticalLine(cut.CumulativeLitres);
+            var colour = Color.FromHex(cut.Label switch { "tails" => PhaseHex("tails"), "end of spirit" => PhaseHex("steaming"), _ => PhaseHex("hearts") });
+            line.Color = colour;
+            line.LineWidth = 1.5f;
+            line.LinePattern = LinePattern.Dashed;
+            line.ExcludeFromLegend = true;
+            labels.Add(new TopLabel(cut.CumulativeLitres, cut.Label, colour));
+        }
+        return Svg(plot, "Strength against volume run off, with the cuts", "litres since the first drop", "% vol", labels);
+    }
+
+    /// <summary>The strength a batch's review reads: the meter where one is fitted, otherwise the estimate from the vapour temperature.</summary>
+    public static double StrengthOf(SampleRow s, bool meter) => meter ? s.Values[(int)Channel.Strength] : s.StrengthPercent ?? double.NaN;
+
+    /// <summary>One quantity of several batches overlaid, each from its own first drop of distillate (its start when none ran).</summary>
+    public static string Overlay(IReadOnlyList<BatchReview> reviews, string title, string unit, Func<BatchReview, SampleRow, double> value)
     {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
         for (var i = 0; i < reviews.Count; i++)
         {
             var r = reviews[i];
-            var minutes = r.Samples.Select(s => Minutes(r, s.At)).ToArray();
-            Series(plot, minutes, r.Samples.Select(s => s.Values[(int)channel]).ToArray(), r.Id, palette.GetColor(i));
+            var zero = r.FirstDistillateAt ?? r.StartedAt;
+            var minutes = r.Samples.Select(s => (s.At - zero).TotalMinutes).ToArray();
+            Series(plot, minutes, r.Samples.Select(s => value(r, s)).ToArray(), r.Id, palette.GetColor(i));
         }
-        return Svg(plot, $"{channel.Name()} by batch", "minutes from start", channel.Unit());
+        var zeroLine = plot.Add.VerticalLine(0);
+        zeroLine.Color = Color.FromHex("#7f8c8d");
+        zeroLine.LinePattern = LinePattern.Dotted;
+        zeroLine.ExcludeFromLegend = true;
+        return Svg(plot, title, "minutes from the first drop of distillate", unit);
     }
 }

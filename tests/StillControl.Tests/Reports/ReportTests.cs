@@ -18,9 +18,13 @@ public sealed class ReviewedBatches : IDisposable
 
     public Dictionary<string, string> Ids { get; } = [];
 
+    public const string GrainLot = "GL-2026-11 高粱";
+    public const double GrainKilograms = 160;
+
     public ReviewedBatches()
     {
-        Run("default", null);
+        // The distiller entered the grain and the pit on the start form (here: the scenario's metadata).
+        Run("default", $$"""{ "metadata": { "grainLot": "{{GrainLot}}", "grainKilograms": {{GrainKilograms}}, "pit": "pit 7", "notes": "new husk" } }""");
         Run("aborted", """{ "operator": [ { "command": "abort", "phase": "hearts", "afterSeconds": 300 } ] }""");
         // Hot cooling water pushes the distillate over the hearts limit, then the vapour probe fails: held, not ended.
         Run("faulted", """{ "faults": [ { "kind": "cooling-water-low", "factor": 0.12, "phase": "hearts", "afterSeconds": 120, "forSeconds": 300 }, { "kind": "sensor-disconnect", "channel": "vapour", "phase": "hearts", "afterSeconds": 900 } ] }""");
@@ -51,7 +55,7 @@ public sealed class ReviewedBatches : IDisposable
     public void Dispose() => Files.Dispose();
 }
 
-public class ReportTests(ReviewedBatches batches) : IClassFixture<ReviewedBatches>
+public partial class ReportTests(ReviewedBatches batches) : IClassFixture<ReviewedBatches>
 {
     [Theory]
     [InlineData("default")]
@@ -99,7 +103,7 @@ public class ReportTests(ReviewedBatches batches) : IClassFixture<ReviewedBatche
     {
         var html = batches.Files.PathOf($"{name}-fractions.html");
         Assert.Equal(0, batches.Cli("report", batches.Ids[name], "--journal", batches.Journal, "--out", html).Exit);
-        var rows = Regex.Matches(File.ReadAllText(html), @"<tr class=""fraction"">(.*?)</tr>")
+        var rows = Regex.Matches(File.ReadAllText(html), @"<tr class=""fraction""[^>]*>(.*?)</tr>")
             .Select(m => Regex.Matches(m.Groups[1].Value, @"<td[^>]*>(.*?)</td>").Select(c => c.Groups[1].Value).ToArray()).ToList();
 
         using var connection = new SqliteConnection($"Data Source={batches.Journal};Mode=ReadOnly;Pooling=False");
