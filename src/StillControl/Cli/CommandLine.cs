@@ -48,6 +48,7 @@ public static class CommandLine
           stillcontrol report ID [--journal PATH] [--out FILE]      one self-contained HTML file with charts
           stillcontrol export ID --format csv|json [--table samples|events|fractions|all] [--journal PATH] [--out FILE]
           stillcontrol compare ID ID [ID...] [--journal PATH] [--out FILE.html] [--json]
+          stillcontrol users add NAME --role viewer|operator|supervisor --password-stdin [--users FILE]; users list; users remove NAME
 
         Exit codes: 0 ran, 3 probe found a sensor missing or faulted, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
         """;
@@ -74,6 +75,7 @@ public static class CommandLine
                 "export" => Export(rest, output, error),
                 "compare" => Compare(rest, output, error),
                 "safe" => Safe(rest, output, error),
+                "users" => UsersCommand.Run(rest, output, error),
                 _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, probe, safe, recipe, batches, batch, report, export, compare (see --help)"),
             };
         }
