@@ -183,7 +183,7 @@ public sealed class PanelSecurityTests
             Assert.Contains("grainKilograms", await BadRequest(JsonContent.Create(new { command = "start", metadata = new { grainKilograms = -5 } })));
             Assert.Contains("\"metadata\"", await BadRequest(JsonContent.Create(new { command = "start", metadata = new { colour = "red" } })));
             // A chunked body with no length given is cut off at the limit too.
-            var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes("{\"command\":\"hold\",\"notes\":\"" + new string('y', 50_000) + "\"}")));
+            var chunked = new UnknownLength(Encoding.UTF8.GetBytes("{\"command\":\"hold\",\"notes\":\"" + new string('y', 50_000) + "\"}"));
             chunked.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
             Assert.Contains("larger than", await BadRequest(chunked));
         }
@@ -218,6 +218,18 @@ public sealed class PanelSecurityTests
                 return state.GetProperty("events").EnumerateArray().Any(e => e.GetProperty("kind").GetString() == "command-accepted"
                     && e.GetProperty("message").GetString()!.StartsWith($"hold by {PanelHost.Operator} ({PanelServer.Source})", StringComparison.Ordinal));
             }, TimeSpan.FromSeconds(10), "the hold in the controller's events");
+        }
+    }
+
+    /// <summary>A body sent chunked, with no Content-Length for the server to judge it by.</summary>
+    private sealed class UnknownLength(byte[] bytes) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
         }
     }
 }

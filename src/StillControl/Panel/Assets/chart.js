@@ -33,14 +33,20 @@
     const y = v => T + (1 - Math.max(0, Math.min(TOP, v)) / TOP) * (H - T - B);
 
     // Phase bands, labelled, with the cooling target (dashed) and limit (solid) of each.
+    let labelEnd = -Infinity;
     (data.phases || []).forEach((p, i) => {
       if (started === null) return;
       const a = (Date.parse(p.startedAt) - started) / 1000;
       const b = p.endedAt ? (Date.parse(p.endedAt) - started) / 1000 : last;
       if (b < a) return;
       el("rect", { x: x(a), y: T, width: Math.max(1, x(b) - x(a)), height: H - T - B, fill: BANDS[i % 2] }, svg);
-      const label = el("text", { x: x(a) + 4, y: T - 6, "font-size": 13, fill: "#5d656b" }, svg);
-      label.textContent = t("phase." + p.phase);
+      // A label only where it does not run into the one before (short phases are named in the timeline above).
+      const name = t("phase." + p.phase);
+      if (x(a) + 4 >= labelEnd) {
+        const label = el("text", { x: x(a) + 4, y: T - 6, "font-size": 13, fill: "#5d656b" }, svg);
+        label.textContent = name;
+        labelEnd = x(a) + 4 + name.length * 8 + 8;
+      }
       if (p.coolingTargetCelsius != null) {
         el("line", { x1: x(a), x2: x(b), y1: y(p.coolingTargetCelsius), y2: y(p.coolingTargetCelsius), stroke: "#1f6f43", "stroke-width": 2, "stroke-dasharray": "6 4", class: "cooling-target" }, svg);
       }

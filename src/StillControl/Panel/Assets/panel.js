@@ -110,6 +110,14 @@
     } catch { return new Date(iso).toLocaleTimeString(); }
   }
   function number(v, digits) { return v === null || v === undefined ? "—" : Number(v).toFixed(digits); }
+  // A list is rebuilt only when what it shows changed, so a button under a finger is not replaced by an identical one mid-tap.
+  const shown = new Map();
+  function update(id, data, build) {
+    const signature = lang + "|" + role + "|" + JSON.stringify(data);
+    if (shown.get(id) === signature) return;
+    shown.set(id, signature);
+    $(id).replaceChildren(...build());
+  }
   function li(text, cls) { const e = document.createElement("li"); if (cls) e.className = cls; e.textContent = text; return e; }
 
   // --- Signing in -----------------------------------------------------------------------------------------------------
@@ -210,14 +218,16 @@
     held.textContent = live.held ? t("heldBecause", live.holdCause || "") : "";
     const tr = s.lastTransition;
     $("transition").textContent = tr ? t("transition", t("phase." + tr.from), t("phase." + tr.to), tr.reason, clock(tr.at)) : t("noTransition");
-    $("timeline").replaceChildren(...s.phases.map((p, i) => li(`${t("phase." + p.phase)} ${clock(p.startedAt)}`, i === s.phases.length - 1 && !p.endedAt ? "current" : "")));
+    update("timeline", [s.phases, s.timeZone], () => s.phases.map((p, i) => li(`${t("phase." + p.phase)} ${clock(p.startedAt)}`, i === s.phases.length - 1 && !p.endedAt ? "current" : "")));
     const advice = $("advice");
+    // The controller's advice now; otherwise its last advisory, while it is from the running phase.
     const advised = live.coverLayerAdvised;
-    advice.classList.toggle("hidden", !advised && !(s.advisories || []).length);
-    advice.textContent = advised ? t("coverAdvised") : (s.advisories || []).slice(-1).map(a => `${clock(a.at)} ${a.message}`).join("");
+    const recent = (s.advisories || []).filter(a => s.phaseStartedAt && Date.parse(a.at) >= Date.parse(s.phaseStartedAt) && live.phase !== "idle").slice(-1);
+    advice.classList.toggle("hidden", !advised && !recent.length);
+    advice.textContent = advised ? `${t("coverAdvised")} ${recent.length ? recent[0].message : ""}` : recent.map(a => `${clock(a.at)} ${a.message}`).join("");
 
     // Alarms, each with its acknowledge button while unacknowledged.
-    const alarms = s.alarms.map(a => {
+    update("alarms", s.alarms, () => s.alarms.map(a => {
       const row = document.createElement("li");
       row.className = a.active ? "" : "cleared";
       row.dataset.code = a.code;
@@ -234,12 +244,11 @@
         row.append(ack);
       }
       return row;
-    });
-    $("alarms").replaceChildren(...alarms);
-    $("no-alarms").classList.toggle("hidden", alarms.length > 0);
+    }));
+    $("no-alarms").classList.toggle("hidden", s.alarms.length > 0);
 
     $("interlocks-for").textContent = s.interlocks.length ? t("interlocksFor", t("phase." + s.interlocksFor)) : "";
-    $("interlocks").replaceChildren(...(s.interlocks.length ? s.interlocks.map(i => li(i)) : [li(t("interlocksClear", t("phase." + s.interlocksFor)), "clear")]));
+    update("interlocks", [s.interlocks, s.interlocksFor], () => (s.interlocks.length ? s.interlocks.map(i => li(i)) : [li(t("interlocksClear", t("phase." + s.interlocksFor)), "clear")]));
 
     $("steam-valve").textContent = number(live.steamValvePercent, 0) + " %";
     $("cooling-valve").textContent = number(live.coolingValvePercent, 0) + " %";
@@ -253,7 +262,7 @@
 
     $("receiver").textContent = live.receiver || "—";
     $("strength").textContent = live.strengthPercentVolume == null ? "—" : number(live.strengthPercentVolume, 1) + " % vol";
-    $("fractions").replaceChildren(...s.fractions.map(f => {
+    update("fractions", s.fractions, () => s.fractions.map(f => {
       const row = document.createElement("tr");
       if (f.inUse) row.className = "in-use";
       for (const [text, cls] of [[f.receiver, ""], [f.grade ? `${t("phase." + f.phase)} · ${f.grade}` : t("phase." + f.phase), ""], [number(f.volumeLitres, 1), "num"], [number(f.abvPercent, 1), "num"]]) {
@@ -262,7 +271,7 @@
       return row;
     }));
 
-    $("readings").replaceChildren(...s.readings.map(r => {
+    update("readings", s.readings, () => s.readings.map(r => {
       const row = document.createElement("tr");
       row.dataset.channel = r.channel;
       const name = document.createElement("td"); name.textContent = channelName(r.channel);
@@ -272,7 +281,7 @@
       return row;
     }));
 
-    $("events").replaceChildren(...s.events.slice(0, 20).map(e => {
+    update("events", [s.events.slice(0, 20), s.timeZone], () => s.events.slice(0, 20).map(e => {
       const item = document.createElement("li");
       const time = document.createElement("time"); time.textContent = clock(e.at);
       item.append(time, document.createTextNode(`${e.kind}: ${e.message}`));
@@ -333,7 +342,7 @@
     if (response.status === 401) { showLogin(); return; }
     if (!response.ok) { result.className = "result refused"; result.textContent = t("failed", body.error || response.statusText); return; }
     result.className = "result " + (body.accepted ? "accepted" : "refused");
-    result.dataset.command = command;
+    result.dataset.lastCommand = command;
     result.textContent = body.accepted ? t("accepted", body.reason) : t("refused", body.reason);
     if (body.accepted && body.metadataSaved === false) result.textContent += " — " + t("metadataNotSaved", body.batchId || "");
   }
