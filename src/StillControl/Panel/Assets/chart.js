@@ -6,7 +6,7 @@
   const W = 1000, H = 380, L = 44, R = 14, T = 24, B = 34, TOP = 110;
   // [index in a point, colour, dashed, label key]
   const TRACES = [
-    [1, "#c0392b", false, "trace.vapour"],
+    [1, "#c2185b", false, "trace.vapour"],
     [2, "#1f5fa8", false, "trace.distillate"],
     [3, "#8e6c1f", false, "trace.bedSurface"],
     [4, "#16a2b8", false, "trace.coolingOut"],
@@ -51,7 +51,7 @@
         el("line", { x1: x(a), x2: x(b), y1: y(p.coolingTargetCelsius), y2: y(p.coolingTargetCelsius), stroke: "#1f6f43", "stroke-width": 2, "stroke-dasharray": "6 4", class: "cooling-target" }, svg);
       }
       if (p.coolingMaximumCelsius != null) {
-        el("line", { x1: x(a), x2: x(b), y1: y(p.coolingMaximumCelsius), y2: y(p.coolingMaximumCelsius), stroke: "#a51d2d", "stroke-width": 2, class: "cooling-limit" }, svg);
+        el("line", { x1: x(a), x2: x(b), y1: y(p.coolingMaximumCelsius), y2: y(p.coolingMaximumCelsius), stroke: "#a51d2d", "stroke-width": 2.5, "stroke-dasharray": "2 3", class: "cooling-limit" }, svg);
       }
     });
 

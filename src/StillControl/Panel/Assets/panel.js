@@ -75,7 +75,7 @@
   let lang = chooseLanguage();
   let csrf = null, role = null, user = null;
   let state = null, chart = { batchId: null, startedAt: null, points: [] };
-  let source = null, drawPending = false;
+  let source = null, drawPending = false, lastResult = null;
 
   function chooseLanguage() {
     const saved = (document.cookie.match(/(?:^|;\s*)stillcontrol_lang=([^;]+)/) || [])[1];
@@ -100,6 +100,7 @@
     $("lang").textContent = t("switchLanguage");
     StillChart.legend($("legend"), t);
     if (state) show(state);
+    if (lastResult) showResult(...lastResult);
     scheduleChart();
   }
   function timeZone() { return state && state.timeZone ? state.timeZone : undefined; }
@@ -341,8 +342,13 @@
     }
     if (response.status === 401) { showLogin(); return; }
     if (!response.ok) { result.className = "result refused"; result.textContent = t("failed", body.error || response.statusText); return; }
-    result.className = "result " + (body.accepted ? "accepted" : "refused");
     result.dataset.lastCommand = command;
+    lastResult = [body];
+    showResult(body);
+  }
+  function showResult(body) {
+    const result = $("command-result");
+    result.className = "result " + (body.accepted ? "accepted" : "refused");
     result.textContent = body.accepted ? t("accepted", body.reason) : t("refused", body.reason);
     if (body.accepted && body.metadataSaved === false) result.textContent += " — " + t("metadataNotSaved", body.batchId || "");
   }
