@@ -183,8 +183,11 @@
   }
   async function received(next) {
     state = next;
-    window.stillcontrolLastShown = { at: next.live.at, shownAt: Date.now() };
     show(next);
+    // From the loop's step (the reading) to shown on this page, in ms: the bench reads these (same machine's clock).
+    const shownLags = (window.stillcontrolShownLags ||= []);
+    shownLags.push(Date.now() - Date.parse(next.live.at));
+    if (shownLags.length > 5000) shownLags.shift();
     const batch = next.live.batchId;
     if (batch !== chart.batchId) {
       await loadChart();
