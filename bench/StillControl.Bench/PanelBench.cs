@@ -80,14 +80,19 @@ public static class PanelBench
             // Page weight and load time on loopback.
             using (var plain = new HttpClient { BaseAddress = new Uri(url) })
             {
+                var times = new List<double>();
                 long bytes = 0;
-                var load = Stopwatch.StartNew();
-                foreach (var asset in new[] { "/", "/assets/panel.css", "/assets/panel.js", "/assets/chart.js", "/assets/icon.svg" })
+                for (var round = 0; round < 6; round++)
                 {
-                    bytes += (await plain.GetByteArrayAsync(asset)).Length;
+                    bytes = 0;
+                    var load = Stopwatch.StartNew();
+                    foreach (var asset in new[] { "/", "/assets/panel.css", "/assets/panel.js", "/assets/chart.js", "/assets/icon.svg" })
+                    {
+                        bytes += (await plain.GetByteArrayAsync(asset)).Length;
+                    }
+                    times.Add(load.Elapsed.TotalMilliseconds);
                 }
-                load.Stop();
-                Console.WriteLine($"page weight: {bytes / 1024.0:0.0} KiB uncompressed in 5 files (no external asset); fetched in {load.Elapsed.TotalMilliseconds:0.0} ms over HTTP/1.1 on loopback");
+                Console.WriteLine($"page weight: {bytes / 1024.0:0.0} KiB uncompressed in 5 files (no external asset); all fetched over HTTP/1.1 on loopback in {times[0]:0.0} ms cold, {times.Skip(1).Order().ElementAt(2):0.0} ms warm (median of 5)");
             }
 
             // Loop lateness with no client.
@@ -137,11 +142,12 @@ public static class PanelBench
             await page.FillAsync("#login-password", "bench-password");
             var signIn = Stopwatch.StartNew();
             await page.ClickAsync("#login-submit");
-            await page.WaitForFunctionAsync("window.stillcontrolShownLags && window.stillcontrolShownLags.length > 0");
+            // (Polled from here: the page's Content-Security-Policy forbids the eval a string predicate would need.)
+            while (!await page.EvaluateAsync<bool>("() => !!window.stillcontrolShownLags && window.stillcontrolShownLags.length > 0")) await Task.Delay(5);
             Console.WriteLine($"page load: {domLoaded:0} ms to loaded (navigation), sign-in to first live state shown {signIn.Elapsed.TotalMilliseconds:0} ms");
-            await page.EvaluateAsync("window.stillcontrolShownLags.length = 0");
+            await page.EvaluateAsync("() => { window.stillcontrolShownLags.length = 0; }");
             await Task.Delay(TimeSpan.FromSeconds(seconds));
-            var lags = (await page.EvaluateAsync<double[]>("window.stillcontrolShownLags")).Order().ToList();
+            var lags = (await page.EvaluateAsync<double[]>("() => window.stillcontrolShownLags")).Order().ToList();
             Console.WriteLine($"reading at the loop -> shown in chromium: n={lags.Count} p50 {Percentile(lags, 0.5):0} ms, p99 {Percentile(lags, 0.99):0} ms, max {lags.LastOrDefault():0} ms (50 other SSE clients connected)");
             await stop.CancelAsync();
             await Task.WhenAll(readers);
