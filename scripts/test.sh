@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 # python3-serial-asyncio: only recommended by python3-pymodbus, so --no-install-recommends leaves them out), util-linux's
 # unshare for the fake 1-Wire sysfs (as root), chromium, headless, to open the batch reports, python3-yaml to read the
 # central compose file independently, openssl to make the TLS tests' certificates, curl for plain HTTP checks and procps
-# (ps) for the leftover-process check at the end.
+# (ps) for the leftover-process check at the end. fonts-wqy-microhei: a Chinese font for the panel's browser tests and
+# screenshots (chromium draws Chinese as empty boxes without one).
 PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3 python3-pymodbus python3-serial python3-serial-asyncio systemd
-  python3-yaml util-linux chromium openssl curl procps)
+  python3-yaml util-linux chromium openssl curl procps fonts-wqy-microhei)
 missing=()
 for package in "${PACKAGES[@]}"; do
   # "install ok installed" only: a removed package whose configuration files remain still answers dpkg -s.

@@ -9,7 +9,7 @@ using StillControl.Recipes;
 using StillControl.Simulation;
 
 // Figures for the notes: controller step cost and allocation, and whole simulated batches against real time.
-// Run: dotnet run -c Release --project bench/StillControl.Bench [-- batches N | telemetry | hardware | reports | safety [SEEDS] [BATCHES]]
+// Run: dotnet run -c Release --project bench/StillControl.Bench [-- batches N | telemetry | hardware | reports | safety [SEEDS] [BATCHES] | panel [SECONDS]]
 if (args.Length >= 1 && args[0] == "safety")
 {
     await StillControl.Bench.SafetyBench.RunAsync(args);
@@ -28,6 +28,11 @@ if (args.Length >= 1 && args[0] == "hardware")
 if (args.Length >= 2 && args[0] == "hardware-onewire-inner")
 {
     await StillControl.Bench.HardwareBench.OneWireInnerAsync(args[1]);
+    return;
+}
+if (args.Length >= 1 && args[0] == "panel")
+{
+    await StillControl.Bench.PanelBench.RunAsync(args);
     return;
 }
 if (args.Length >= 1 && args[0] == "telemetry")

@@ -77,7 +77,9 @@ public static class CommandLine
         var json = a.Has("--json");
         var resume = a.Has("--resume");
         var scenario = Files.LoadScenario(a.Value("--scenario"));
-        var speed = ParseSpeed(a.Value("--speed"));
+        var panel = Panel.PanelOption.Parse(a.Value("--panel"), a.Value("--users"), a.Value("--distiller"));
+        // A person works a batch from the panel at the pace of a real one, unless told otherwise.
+        var speed = ParseSpeed(a.Value("--speed") ?? (panel.Port is null ? null : "1"));
         var seed = a.Value("--seed") is { } seedText
             ? int.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : throw new BadInputException($"simulate: --seed = '{seedText}': a whole number")
             : scenario.Seed ?? 1;
@@ -91,6 +93,7 @@ public static class CommandLine
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = logLevel,
         };
         if (a.Value("--period-ms") is { } period) overrides["Control:PeriodMilliseconds"] = period;
+        panel.AddTo(overrides);
         if (a.Value("--influx") is { } influx) overrides["Influx:Url"] = influx;
         // The simulated still publishes like a real one: to an embedded broker on loopback unless told otherwise.
         var mqtt = a.Value("--mqtt") ?? "embedded";
@@ -157,13 +160,14 @@ public static class CommandLine
         {
             progress.WriteLine($"The journal's batch was last seen at {start.AddSeconds(-5):yyyy-MM-dd HH:mm:ss} UTC, after the wall clock (an older stillcontrol ran it ahead): it resumes once the wall clock gets there");
         }
-        var setup = new SimulationSetup(scenario, seed, speed, resume, start, progress, statusEvery, RealTime: false);
+        var setup = new SimulationSetup(scenario, seed, speed, resume, start, progress, statusEvery, RealTime: false) { ServePanel = panel.Port is not null };
         using var host = StillHost.Build([], overrides, recipe, setup, a.Has("--verbose") ? LogLevel.Information : LogLevel.Error);
         ValidateOptions(host.Services);
         ReportLostWriteAheadLog(journalLock, journalPath, host.Services, error);
 
         var wall = Stopwatch.StartNew();
         await host.StartAsync();
+        if (panel.Port is not null) panel.Announce(host.Services, output);
         await host.WaitForShutdownAsync();
         wall.Stop();
 
@@ -309,7 +313,7 @@ public static class CommandLine
         var scenario = Files.LoadScenario(a.Value("--scenario") ?? root["Simulation:ScenarioPath"]);
         var seed = int.TryParse(root["Simulation:Seed"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : scenario.Seed ?? 1;
         CheckConfiguration(overrides);
-        var setup = new SimulationSetup(scenario, seed, 1, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), RealTime: true);
+        var setup = new SimulationSetup(scenario, seed, 1, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), RealTime: true) { ServePanel = true };
         using var host = StillHost.Build([], overrides, recipe, setup, LogLevel.Information);
         ValidateOptions(host.Services);
         // One service per journal, and so per still: a second one is refused before it touches any output.

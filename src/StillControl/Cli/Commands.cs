@@ -45,12 +45,16 @@ public static class Commands
                 new("--period-ms", "MS", "The control period in milliseconds (Control:PeriodMilliseconds, 20 to 250: an interlock acts within one period). Default: the configuration's (250)."),
                 new("--mqtt", "embedded[:PORT]|HOST[:PORT]|off", "Where the simulated still publishes: a broker inside the simulation on loopback (default, port 1883), another broker, or nowhere.", "embedded", "off"),
                 new("--influx", "URL", "Also writes history to this InfluxDB 2 / VictoriaMetrics URL (Influx:Url; token, org and bucket from the configuration)."),
+                new("--panel", "PORT", "Serves the operator panel on 127.0.0.1:PORT while the batch runs (at real time unless --speed is given), until stopped."),
+                new("--users", "FILE", "The panel's users file (Panel:UsersFile; made with 'stillcontrol users add')."),
+                new("--distiller", "on|off", "off: the simulated distiller gives no commands (the crew still lays layers and closes the lid); you work the batch from the panel. Default: on.", "on", "off"),
                 Opt.Flag("--json", "Prints the batch record and the run's figures as JSON (progress goes to standard error)."),
                 Opt.Flag("--verbose", "Logs the host's information messages, not only failures."),
             ],
             Examples =
             [
                 "stillcontrol simulate",
+                "stillcontrol simulate --panel 8080 --users users.json --distiller off",
                 "stillcontrol simulate --speed 60 --mqtt embedded:1884",
                 "stillcontrol simulate --start 2026-11-28T06:00:00Z --influx http://127.0.0.1:8086",
                 "stillcontrol simulate --resume --journal stillcontrol.db",
@@ -161,7 +165,21 @@ public static class Commands
             Options = [.. Review, new("--out", "FILE.html", "Also writes the comparison as an HTML file with charts."), Json],
             Examples = ["stillcontrol compare still-1-20261127-060000 latest", "stillcontrol compare A B C --out compare.html"],
         },
-        new("completion", "Prints a shell completion script (bash).", HelpVerbs.Completion)
+        new("users", "Adds, lists and removes the operator panel's users (Panel:UsersFile).", UsersCommand.Run)
+        {
+            Args = "add NAME|list|remove NAME",
+            ArgsHelp = "add NAME (with --role and --password-stdin), list, or remove NAME.",
+            Options =
+            [
+                new("--role", "viewer|operator|supervisor", "The user's role: viewer (sees), operator (works batches), supervisor (recipes, users, commissioning).", "viewer", "operator", "supervisor"),
+                Opt.Flag("--password-stdin", "Reads the password from standard input (one line), never from the command line."),
+                new("--users", "FILE", "The users file. Default: Panel:UsersFile from the configuration (users.json)."),
+                Config,
+                Json,
+            ],
+            Examples = ["echo 'a long passphrase' | stillcontrol users add wang --role operator --password-stdin --users users.json", "stillcontrol users list --users users.json"],
+        },
+                new("completion", "Prints a shell completion script (bash).", HelpVerbs.Completion)
         {
             Args = "bash",
             ArgsHelp = "The shell. Only bash is written; the script asks stillcontrol itself ([suggest] directive) for each completion.",

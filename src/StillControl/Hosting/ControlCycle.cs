@@ -231,7 +231,20 @@ public sealed partial class ControlCycle
         Volatile.Write(ref live, new LiveState(now, State.BatchId, State.Phase.Name(), State.Held, State.Held ? State.HoldCause : null,
             Math.Round(Decisions.SteamValvePercent, 2), Math.Round(Decisions.CoolingValvePercent, 2), Decisions.Receiver,
             Decisions.StrengthPercentVolume is { } s ? Math.Round(s, 2) : null, Decisions.CoverLayerAdvised,
-            (IReadOnlyList<string>?)active ?? [], (IReadOnlyList<string>?)unacknowledged ?? []));
+            (IReadOnlyList<string>?)active ?? [], (IReadOnlyList<string>?)unacknowledged ?? []) { Readings = ReadingsNow() });
+    }
+
+    /// <summary>Each configured channel's accepted value now, null while faulted: what a live watcher shows as current.</summary>
+    private Dictionary<string, double?> ReadingsNow()
+    {
+        var readings = new Dictionary<string, double?>(StringComparer.Ordinal);
+        foreach (var channel in Channels.All)
+        {
+            var signal = State.Signal(channel);
+            if (!signal.IsConfigured) continue;
+            readings[channel.Name()] = signal.IsGood && double.IsFinite(signal.Value) ? Math.Round(signal.Value, 2) : null;
+        }
+        return readings;
     }
 
     private void SaveState(DateTimeOffset now)
@@ -311,6 +324,12 @@ public sealed record LiveState(DateTimeOffset At, string? BatchId, string Phase,
     string? Receiver, double? StrengthPercentVolume, bool CoverLayerAdvised, IReadOnlyList<string> ActiveAlarms, IReadOnlyList<string> UnacknowledgedAlarms)
 {
     public static readonly LiveState Initial = new(DateTimeOffset.MinValue, null, "idle", false, null, 0, 100, null, null, false, [], []);
+
+    /// <summary>
+    /// Each configured channel's reading at <see cref="At"/> (null while faulted), by channel name: the current values for a live
+    /// watcher (Home Assistant's sensors), unlike the telemetry topic, which also carries the journal's backlog after an outage.
+    /// </summary>
+    public IReadOnlyDictionary<string, double?> Readings { get; init; } = new Dictionary<string, double?>();
 
     /// <summary>The same still apart from the time: a publisher sends state again only when this differs.</summary>
     public bool SameAs(LiveState other) =>

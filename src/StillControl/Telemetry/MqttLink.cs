@@ -220,7 +220,7 @@ public sealed partial class MqttLink : BackgroundService
         {
             try
             {
-                foreach (var (topic, payload) in HomeAssistantDiscovery.Messages(topics, site, still, cycle.ConfiguredChannels))
+                foreach (var (topic, payload) in HomeAssistantDiscovery.Messages(topics, site, still, cycle.ConfiguredChannels, options.RemoteCommands))
                 {
                     await PublishAsync(topic, payload, retain: true, cancellationToken);
                 }

@@ -27,8 +27,9 @@ public class EmbeddedBrokerTests
 
         // Home Assistant finds the still by itself: retained discovery configs, one device, a sensor per channel.
         using var homeAssistant = new Mosquitto.Subscriber("homeassistant/#", port, []);
-        // One per channel the simulated still has (12: no strength meter), and phase, receiver, both valves, strength, alarms, held.
-        const int expected = 12 + 7;
+        // One per channel the simulated still has (12: no strength meter), and phase, receiver, both valves, strength, alarms, held,
+        // and a button for each remotely allowed command (hold, abort, ack by default).
+        const int expected = 12 + 7 + 3;
         var configs = await homeAssistant.WaitFor(m => m.Count >= expected, TimeSpan.FromSeconds(10));
         Assert.All(configs, c => Assert.True(c.Retained, c.Topic));
         var parsed = configs.Select(c => (c.Topic, Json: JsonDocument.Parse(c.Payload).RootElement)).ToList();
@@ -40,8 +41,15 @@ public class EmbeddedBrokerTests
         var vapour = parsed.Single(p => p.Topic == "homeassistant/sensor/stillcontrol_north_zeng_3/vapour/config").Json;
         Assert.Equal("°C", vapour.GetProperty("unit_of_measurement").GetString());
         Assert.Equal("temperature", vapour.GetProperty("device_class").GetString());
-        Assert.Equal("stillcontrol/north/zeng-3/telemetry", vapour.GetProperty("state_topic").GetString());
+        // Bound to the live state (retained, current), never to the telemetry topic that replays the backlog after an outage.
+        Assert.All(parsed.Where(p => p.Json.TryGetProperty("state_topic", out _)), p => Assert.Equal("stillcontrol/north/zeng-3/state", p.Json.GetProperty("state_topic").GetString()));
         Assert.Contains("'vapour'", vapour.GetProperty("value_template").GetString());
+        Assert.Equal("sensor.stillcontrol_north_zeng_3_vapour", vapour.GetProperty("default_entity_id").GetString());
+        Assert.All(parsed, p => Assert.False(p.Json.TryGetProperty("object_id", out _), p.Topic));
+        var state = JsonDocument.Parse(messages.Last(m => m.Topic.EndsWith("/state")).Payload).RootElement;
+        Assert.True(state.GetProperty("readings").GetProperty("vapour").GetDouble() > 0);
+        Assert.Equal(["abort", "ack", "hold"], parsed.Where(p => p.Topic.StartsWith("homeassistant/button/", StringComparison.Ordinal))
+            .Select(p => p.Topic.Split('/')[3].Replace("command_", "", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         Assert.Equal("volume_flow_rate", parsed.Single(p => p.Topic.Contains("/cooling_flow/")).Json.GetProperty("device_class").GetString());
         Assert.Contains(parsed, p => p.Topic == "homeassistant/sensor/stillcontrol_north_zeng_3/phase/config");
         Assert.DoesNotContain(parsed, p => p.Topic.Contains("/strength/"));
