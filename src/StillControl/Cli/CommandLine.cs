@@ -32,6 +32,7 @@ public static class CommandLine
         stillcontrol: process control for a baijiu steam still
 
           stillcontrol simulate [--recipe F] [--scenario F] [--speed N|max] [--seed N] [--journal PATH] [--resume] [--json] [--verbose]
+                                [--still NAME] [--site NAME]
                                 [--mqtt embedded[:PORT]|HOST[:PORT]|off] [--influx URL]
               Runs one batch on a simulated still (default speed: max). --resume continues the journal's interrupted batch.
           stillcontrol run [--config FILE]      the control service (Hardware:Mode Simulated or Pi)
@@ -49,6 +50,7 @@ public static class CommandLine
           stillcontrol export ID --format csv|json [--table samples|events|fractions|all] [--journal PATH] [--out FILE]
           stillcontrol compare ID ID [ID...] [--journal PATH] [--out FILE.html] [--json]
           stillcontrol users add NAME --role viewer|operator|supervisor --password-stdin [--users FILE]; users list; users remove NAME
+          stillcontrol plant [--config FILE] [--mqtt HOST[:PORT]] [--archive PATH|CONNECTION] [--panel PORT] [--users FILE]   the plant board
 
         Exit codes: 0 ran, 3 probe found a sensor missing or faulted, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
         """;
@@ -76,7 +78,8 @@ public static class CommandLine
                 "compare" => Compare(rest, output, error),
                 "safe" => Safe(rest, output, error),
                 "users" => UsersCommand.Run(rest, output, error),
-                _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, probe, safe, recipe, batches, batch, report, export, compare (see --help)"),
+                "plant" => await PlantCommand.RunAsync(rest, output, error),
+                _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, probe, safe, recipe, batches, batch, report, export, compare, plant (see --help)"),
             };
         }
         catch (BadInputException ex)
@@ -108,7 +111,7 @@ public static class CommandLine
 
     private static async Task<int> SimulateAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms", "--mqtt", "--influx"]);
+        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms", "--mqtt", "--influx", "--still", "--site"]);
         if (a.Positionals.Count > 0) throw new BadInputException($"simulate: unexpected argument '{a.Positionals[0]}'");
         var json = a.Has("--json");
         var resume = a.Has("--resume");
@@ -127,6 +130,9 @@ public static class CommandLine
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = logLevel,
         };
         if (a.Value("--period-ms") is { } period) overrides["Control:PeriodMilliseconds"] = period;
+        // A fleet of simulated stills against one broker, history database and plant: each under its own name and site.
+        if (a.Value("--still") is { } stillName) overrides["Still:Name"] = stillName;
+        if (a.Value("--site") is { } siteName) overrides["Still:Site"] = siteName;
         if (a.Value("--influx") is { } influx) overrides["Influx:Url"] = influx;
         // The simulated still publishes like a real one: to an embedded broker on loopback unless told otherwise.
         var mqtt = a.Value("--mqtt") ?? "embedded";
