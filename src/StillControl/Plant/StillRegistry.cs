@@ -18,7 +18,9 @@ public sealed record StillEventLine(DateTimeOffset At, string Source, string Kin
 public sealed record StillView(
     string Site, string Name, bool Online, string Availability, bool Silent, string? OfflineReason, string Phase, string? BatchId, DateTimeOffset? StartedAt,
     double? ElapsedSeconds, DateTimeOffset? StillClock, double? StrengthPercentVolume, bool Held, string? HoldCause, double? SteamValvePercent, double? CoolingValvePercent,
-    string? Receiver, string? CoolingChannel, double? CoolingCelsius, double? CoolingTargetCelsius, double? CoolingMaximumCelsius, string Cooling,
+    string? Receiver, string? CoolingChannel, double? CoolingCelsius, double? CoolingTargetCelsius, double? CoolingMaximumCelsius,
+    // idle (no batch), standby (no distillate yet), on-target (within StillRegistry.CoolingBandCelsius), off-target, over (above the maximum), unknown (no good reading).
+    string Cooling,
     bool CoverLayerAdvised, IReadOnlyList<string> ActiveAlarms, IReadOnlyList<string> UnacknowledgedAlarms, IReadOnlyList<string> Backlogs,
     DateTimeOffset? LastSeen, double? DataAgeSeconds, long? LastSampleSequence, DateTimeOffset? LastSampleAt, long Version);
 
@@ -504,9 +506,12 @@ public sealed class StillRegistry
             var online = availability == "online" && !silent;
             var reason = availability == "offline" ? "availability offline" : silent ? "silent" : null;
             double? elapsed = startedAt is { } s && stillClock is { } clock && batchId is not null ? Math.Max(0, Math.Round((clock - s).TotalSeconds)) : null;
+            // Judged while distillate runs (heads to steaming); before that only a breach of the maximum is news.
+            var flowing = Phases.TryParse(phase, out var p) && p is >= Process.Phase.Heads and <= Process.Phase.Steaming;
             var cooling = !Running || coolingTarget is null ? "idle"
                 : coolingCelsius is not { } measured ? "unknown"
                 : coolingMaximum is { } max && measured > max ? "over"
+                : !flowing ? "standby"
                 : Math.Abs(measured - coolingTarget.Value) <= CoolingBandCelsius ? "on-target" : "off-target";
             return new StillView(Site, Name, online, availability, silent, reason, phase, batchId, startedAt, elapsed, stillClock, strength, held, holdCause,
                 steam, coolingValve, receiver, coolingChannel, coolingCelsius, coolingTarget, coolingMaximum, cooling, coverAdvised, active, unacknowledged,
