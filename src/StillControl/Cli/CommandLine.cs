@@ -32,9 +32,10 @@ public static class CommandLine
         stillcontrol: process control for a baijiu steam still
 
           stillcontrol simulate [--recipe F] [--scenario F] [--speed N|max] [--seed N] [--journal PATH] [--resume] [--json] [--verbose]
+                                [--mqtt embedded[:PORT]|HOST[:PORT]|off] [--influx URL] [--panel PORT [--users FILE]] [--distiller on|off]
                                 [--still NAME] [--site NAME]
-                                [--mqtt embedded[:PORT]|HOST[:PORT]|off] [--influx URL]
               Runs one batch on a simulated still (default speed: max). --resume continues the journal's interrupted batch.
+              --panel serves the web panel on 127.0.0.1:PORT at real time (or --speed) until stopped; --distiller off: nobody but you gives commands.
           stillcontrol run [--config FILE]      the control service (Hardware:Mode Simulated or Pi)
           stillcontrol probe [--config FILE] [--rounds N] [--interval-ms N] [--json]
               Every configured sensor's reading or fault reason, unused 1-Wire thermometers, bus frame counters.
@@ -111,12 +112,14 @@ public static class CommandLine
 
     private static async Task<int> SimulateAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms", "--mqtt", "--influx", "--still", "--site"]);
+        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms", "--mqtt", "--influx", "--panel", "--users", "--distiller", "--still", "--site"]);
         if (a.Positionals.Count > 0) throw new BadInputException($"simulate: unexpected argument '{a.Positionals[0]}'");
         var json = a.Has("--json");
         var resume = a.Has("--resume");
         var scenario = Files.LoadScenario(a.Value("--scenario"));
-        var speed = ParseSpeed(a.Value("--speed"));
+        var panel = Panel.PanelOption.Parse(a.Value("--panel"), a.Value("--users"), a.Value("--distiller"));
+        // A person works a batch from the panel at the pace of a real one, unless told otherwise.
+        var speed = ParseSpeed(a.Value("--speed") ?? (panel.Port is null ? null : "1"));
         var seed = a.Value("--seed") is { } seedText
             ? int.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : throw new BadInputException($"simulate: --seed = '{seedText}': a whole number")
             : scenario.Seed ?? 1;
@@ -130,6 +133,7 @@ public static class CommandLine
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = logLevel,
         };
         if (a.Value("--period-ms") is { } period) overrides["Control:PeriodMilliseconds"] = period;
+        panel.AddTo(overrides);
         // A fleet of simulated stills against one broker, history database and plant: each under its own name and site.
         if (a.Value("--still") is { } stillName) overrides["Still:Name"] = stillName;
         if (a.Value("--site") is { } siteName) overrides["Still:Site"] = siteName;
@@ -183,12 +187,13 @@ public static class CommandLine
         var progress = json ? error : output;
         var statusEvery = speed is { } pace && pace <= 20 ? TimeSpan.FromSeconds(10) : TimeSpan.FromMinutes(5);
         CheckConfiguration(overrides);
-        var setup = new SimulationSetup(scenario, seed, speed, resume, start, progress, statusEvery, RealTime: false);
+        var setup = new SimulationSetup(scenario, seed, speed, resume, start, progress, statusEvery, RealTime: false) { ServePanel = panel.Port is not null };
         using var host = StillHost.Build([], overrides, recipe, setup, a.Has("--verbose") ? LogLevel.Information : LogLevel.Error);
         ValidateOptions(host.Services);
 
         var wall = Stopwatch.StartNew();
         await host.StartAsync();
+        if (panel.Port is not null) panel.Announce(host.Services, output);
         await host.WaitForShutdownAsync();
         wall.Stop();
 
@@ -257,7 +262,7 @@ public static class CommandLine
         var scenario = Files.LoadScenario(a.Value("--scenario") ?? root["Simulation:ScenarioPath"]);
         var seed = int.TryParse(root["Simulation:Seed"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : scenario.Seed ?? 1;
         CheckConfiguration(overrides);
-        var setup = new SimulationSetup(scenario, seed, 1, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), RealTime: true);
+        var setup = new SimulationSetup(scenario, seed, 1, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), RealTime: true) { ServePanel = true };
         using var host = StillHost.Build([], overrides, recipe, setup, LogLevel.Information);
         ValidateOptions(host.Services);
         // One service per journal, and so per still: a second one is refused before it touches any output.

@@ -77,3 +77,12 @@ public sealed class WebOptions
         return TimeZoneInfo.TryConvertWindowsIdToIanaId(zone.Id, out var iana) ? iana : "UTC";
     }
 }
+
+/// <summary>Panel settings checked before anything starts (exit 2 naming the key, the value and what is accepted).</summary>
+public sealed class WebOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<WebOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, WebOptions options) =>
+        options.Problems() is { Count: > 0 } problems
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problems)
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
+}
