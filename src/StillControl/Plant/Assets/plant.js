@@ -5,7 +5,7 @@ const Plant = (() => {
     en: {
       title: "Plant board", signIn: "Sign in", user: "User", password: "Password", logout: "Sign out", back: "← Plant board",
       noStills: "No still has been seen yet. Stills appear by themselves when they publish under the topic root.",
-      online: "online", offline: "offline", silent: "silent", unknown: "unknown", phase: "Phase", elapsed: "Elapsed", strength: "Strength",
+      status: "Status", online: "online", offline: "offline", silent: "silent", unknown: "unknown", phase: "Phase", elapsed: "Elapsed", strength: "Strength",
       cooling: "Cooling", alarms: "Alarms", dataAge: "Data age", batch: "Batch", held: "HELD", coverLayer: "cover the next layer",
       "on-target": "on target", "off-target": "off target", over: "over maximum", standby: "standby", idle: "—", noData: "no data yet", none: "none",
       stills: "stills", alarmsActive: "with alarms", live: "live", reconnecting: "reconnecting…", trend: "Last minutes",
@@ -16,7 +16,7 @@ const Plant = (() => {
     "zh-CN": {
       title: "车间看板", signIn: "登录", user: "用户", password: "密码", logout: "退出", back: "← 车间看板",
       noStills: "还没有看到任何甑桶。甑桶在主题根下发布后会自动出现。",
-      online: "在线", offline: "离线", silent: "无数据", unknown: "未知", phase: "阶段", elapsed: "已用时", strength: "酒度",
+      status: "状态", online: "在线", offline: "离线", silent: "无数据", unknown: "未知", phase: "阶段", elapsed: "已用时", strength: "酒度",
       cooling: "冷却", alarms: "报警", dataAge: "数据时效", batch: "批次", held: "已保持", coverLayer: "请上下一层料",
       "on-target": "达标", "off-target": "偏离", over: "超上限", standby: "待出酒", idle: "—", noData: "尚无数据", none: "无",
       stills: "台甑桶", alarmsActive: "有报警", live: "实时", reconnecting: "正在重连…", trend: "最近几分钟",

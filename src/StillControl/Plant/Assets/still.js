@@ -24,7 +24,7 @@
       item.append(element("span", "label", label), element("span", "value", value));
       box.append(item);
     };
-    add(t("online"), t(state), state);
+    add(t("status"), t(state), state);
     add(t("phase"), phase(view.phase) + (view.held ? " · " + t("held") + (view.holdCause ? " (" + view.holdCause + ")" : "") : ""), view.held ? "held" : null);
     add(t("batch"), view.batchId || "—");
     add(t("elapsed"), duration(view.elapsedSeconds));
