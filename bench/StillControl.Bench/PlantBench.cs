@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using OsProcess = System.Diagnostics.Process;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -30,7 +31,7 @@ public static class PlantBench
         var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 120;
         var speed = args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 10;
         var folder = Directory.CreateTempSubdirectory("stillcontrol-bench-plant-").FullName;
-        var processes = new List<Process>();
+        var processes = new List<OsProcess>();
         var hosts = new List<IHost>();
         try
         {
@@ -212,11 +213,11 @@ public static class PlantBench
         return 0;
     }
 
-    private static Process Start(string file, string[] args, string folder)
+    private static OsProcess Start(string file, string[] args, string folder)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = folder };
         foreach (var arg in args) info.ArgumentList.Add(arg);
-        var process = Process.Start(info)!;
+        var process = OsProcess.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is { } text && text.Contains("fail", StringComparison.OrdinalIgnoreCase)) Console.Error.WriteLine($"[{file}] {text}"); };
         process.BeginOutputReadLine();
