@@ -76,7 +76,9 @@ public static class PlantBench
                     ["Mqtt:HomeAssistantDiscovery"] = "false",
                     ["Logging:LogLevel:Default"] = "Error",
                 };
-                var setup = new SimulationSetup(new Scenario(), i, speed, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromHours(1), RealTime: false);
+                // Whole seconds, as simulate starts: samples then fall on exact control steps whatever precision the journal keeps.
+                var start = new DateTimeOffset(DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+                var setup = new SimulationSetup(new Scenario(), i, speed, Resume: false, start, null, TimeSpan.FromHours(1), RealTime: false);
                 var host = StillHost.Build([], overrides, DefaultRecipe.Create(), setup, LogLevel.Error);
                 host.Services.GetRequiredService<ControlCycle>().AddObserver(clock);
                 await host.StartAsync();
@@ -116,6 +118,7 @@ public static class PlantBench
             var board2 = await http.GetFromJsonAsync<JsonElement>("/api/stills");
             var phases = board2.EnumerateArray().GroupBy(s => s.GetProperty("phase").GetString()).Select(g => $"{g.Key} {g.Count()}");
             var samples = latencies.Select(l => l.Milliseconds).Order().ToList();
+            Console.WriteLine($"(tile events read from the board's stream in all: {Interlocked.Read(ref tiles)})");
             static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
             var sampleRate = stills * speed; // one journal sample per simulated second per still
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
@@ -166,6 +169,8 @@ public static class PlantBench
         public long? WallAt(DateTimeOffset sampleAt) => steps.TryGetValue(sampleAt.UtcTicks, out var wall) ? wall : null;
     }
 
+    private static long tiles;
+
     private static async Task ReadBoardAsync(HttpClient http, ConcurrentDictionary<string, StepClock> clocks, ConcurrentBag<(long, double)> latencies, CancellationToken cancellationToken)
     {
         await Task.Yield();
@@ -179,6 +184,7 @@ public static class PlantBench
             if (line.StartsWith("event: ", StringComparison.Ordinal)) eventName = line[7..];
             else if (line.StartsWith("data: ", StringComparison.Ordinal) && eventName == "tile")
             {
+                Interlocked.Increment(ref tiles);
                 var received = Stopwatch.GetTimestamp();
                 using var tile = JsonDocument.Parse(line[6..]);
                 var root = tile.RootElement;
