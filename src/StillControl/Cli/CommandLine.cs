@@ -94,6 +94,9 @@ public static class CommandLine
         };
         if (a.Value("--period-ms") is { } period) overrides["Control:PeriodMilliseconds"] = period;
         panel.AddTo(overrides);
+        // A fleet of simulated stills against one broker, history database and plant: each under its own name and site.
+        if (a.Value("--still") is { } stillName) overrides["Still:Name"] = stillName;
+        if (a.Value("--site") is { } siteName) overrides["Still:Site"] = siteName;
         if (a.Value("--influx") is { } influx) overrides["Influx:Url"] = influx;
         // The simulated still publishes like a real one: to an embedded broker on loopback unless told otherwise.
         var mqtt = a.Value("--mqtt") ?? "embedded";

@@ -45,6 +45,8 @@ public static class Commands
                 new("--period-ms", "MS", "The control period in milliseconds (Control:PeriodMilliseconds, 20 to 250: an interlock acts within one period). Default: the configuration's (250)."),
                 new("--mqtt", "embedded[:PORT]|HOST[:PORT]|off", "Where the simulated still publishes: a broker inside the simulation on loopback (default, port 1883), another broker, or nowhere.", "embedded", "off"),
                 new("--influx", "URL", "Also writes history to this InfluxDB 2 / VictoriaMetrics URL (Influx:Url; token, org and bucket from the configuration)."),
+                new("--still", "NAME", "The simulated still's name (Still:Name), in its batch ids and MQTT topics: many simulated stills can share one broker, history and plant."),
+                new("--site", "NAME", "The simulated still's site (Still:Site), in its MQTT topics."),
                 new("--panel", "PORT", "Serves the operator panel on 127.0.0.1:PORT while the batch runs (at real time unless --speed is given), until stopped."),
                 new("--users", "FILE", "The panel's users file (Panel:UsersFile; made with 'stillcontrol users add')."),
                 new("--distiller", "on|off", "off: the simulated distiller gives no commands (the crew still lays layers and closes the lid); you work the batch from the panel. Default: on.", "on", "off"),
@@ -178,6 +180,18 @@ public static class Commands
                 Json,
             ],
             Examples = ["echo 'a long passphrase' | stillcontrol users add wang --role operator --password-stdin --users users.json", "stillcontrol users list --users users.json"],
+        },
+                new("plant", "The plant service: the board of every still, the central batch archive and notifications.", PlantCommand.RunAsync)
+        {
+            Options =
+            [
+                new("--config", "FILE", "The plant's configuration file (JSON: Plant, Mqtt, Panel, Archive, Notifications sections)."),
+                new("--mqtt", "HOST[:PORT]", "The plant's broker (Mqtt:Host, Mqtt:Port)."),
+                new("--archive", "PATH|CONNECTION", "The central batch archive: a SQLite file, or a PostgreSQL connection string (Host=...;Database=...)."),
+                new("--panel", "PORT", "Serves the plant board on this port (Panel:Urls)."),
+                new("--users", "FILE", "The board's users file (Panel:UsersFile; made with 'stillcontrol users add')."),
+            ],
+            Examples = ["stillcontrol plant --mqtt 127.0.0.1:1883 --archive plant.db --panel 8090 --users users.json"],
         },
                 new("completion", "Prints a shell completion script (bash).", HelpVerbs.Completion)
         {
