@@ -752,6 +752,7 @@ public static class CommandLine
         Check<SimulationOptions>();
         Check<Telemetry.MqttOptions>();
         Check<History.HistoryOptions>();
+        Check<Archive.ArchiveOptions>();
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("StillControl", typeof(StillOptions), failures);
