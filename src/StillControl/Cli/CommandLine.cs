@@ -48,6 +48,7 @@ public static class CommandLine
           stillcontrol report ID [--journal PATH] [--out FILE]      one self-contained HTML file with charts
           stillcontrol export ID --format csv|json [--table samples|events|fractions|all] [--journal PATH] [--out FILE]
           stillcontrol compare ID ID [ID...] [--journal PATH] [--out FILE.html] [--json]
+          --archive PATH|CONNECTION on batches, batch, report, export, compare: the plant's archive of every still instead of a journal
 
         Exit codes: 0 ran, 3 probe found a sensor missing or faulted, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
         """;
@@ -468,7 +469,7 @@ public static class CommandLine
 
     private static int Batches(string[] args, TextWriter output)
     {
-        var a = Arguments.Parse(args, "batches", ["--json"], ["--journal", "--from", "--to", "--still", "--recipe", "--outcome", "--alarm"]);
+        var a = Arguments.Parse(args, "batches", ["--json"], ["--journal", "--archive", "--from", "--to", "--still", "--recipe", "--outcome", "--alarm"]);
         if (a.Positionals.Count > 0) throw new BadInputException($"batches: unexpected argument '{a.Positionals[0]}' (filters: --from, --to, --still, --recipe, --outcome, --alarm)");
         var outcome = a.Value("--outcome");
         if (outcome is not null && !JournalQuery.Outcomes.Contains(outcome))
@@ -477,8 +478,7 @@ public static class CommandLine
         }
         var filter = new BatchFilter(ParseDate(a.Value("--from"), "--from", endOfDay: false), ParseDate(a.Value("--to"), "--to", endOfDay: true),
             a.Value("--still"), a.Value("--recipe"), outcome, a.Value("--alarm"));
-        var path = a.Value("--journal") ?? "stillcontrol.db";
-        using var journal = OpenQuery(path);
+        using var journal = ArchiveSource.Open(a, "batches") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var batches = journal.List(filter);
         if (a.Has("--json"))
         {
@@ -487,7 +487,7 @@ public static class CommandLine
         }
         if (batches.Count == 0)
         {
-            output.WriteLine(journal.HasTables && journal.List(new BatchFilter()).Count > 0 ? $"journal {path}: no batch matches" : $"journal {path}: no batches yet");
+            output.WriteLine(journal.HasTables && journal.List(new BatchFilter()).Count > 0 ? $"{journal.Description}: no batch matches" : $"{journal.Description}: no batches yet");
             return 0;
         }
         output.WriteLine($"{"batch",-30} {"still",-10} {"started (UTC)",-20} {"ended (UTC)",-20} {"outcome",-11} {"phase",-9} {"trips",5} {"warn",5}  recipe");
@@ -536,11 +536,11 @@ public static class CommandLine
     }
 
     /// <summary>Loads batches for review: an unknown id, an empty journal, or an unfinished batch each get their own message.</summary>
-    private static List<BatchReview> Reviews(string verb, JournalQuery journal, IEnumerable<string> ids, TextWriter error)
+    private static List<BatchReview> Reviews(string verb, IBatchSource journal, IEnumerable<string> ids, TextWriter error)
     {
         if (!journal.HasTables || journal.List(new BatchFilter()).Count == 0)
         {
-            throw new BadInputException($"{verb}: journal {journal.Path} holds no batches yet");
+            throw new BadInputException($"{verb}: {journal.Description} holds no batches yet");
         }
         var reviews = new List<BatchReview>();
         var damaged = new List<string>();
@@ -559,7 +559,7 @@ public static class CommandLine
                 continue;
             }
             var review = loaded
-                ?? throw new BadInputException($"{verb}: journal {journal.Path} has no batch '{id}' ('stillcontrol batches --journal {journal.Path}' lists them)");
+                ?? throw new BadInputException($"{verb}: {journal.Description} has no batch '{id}' ('stillcontrol batches {journal.Option}' lists them)");
             if (!review.Finished)
             {
                 error.WriteLine($"stillcontrol: {verb}: batch {id} has not ended ({review.Outcome}; {review.ActivityText}): reporting up to {review.AsOf.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
@@ -575,9 +575,9 @@ public static class CommandLine
 
     private static int Report(string[] args, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "report", [], ["--journal", "--out"]);
+        var a = Arguments.Parse(args, "report", [], ["--journal", "--archive", "--out"]);
         if (a.Positionals.Count != 1) throw new BadInputException("report: give one batch id (see 'stillcontrol batches')");
-        using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
+        using var journal = ArchiveSource.Open(a, "report") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var review = Reviews("report", journal, a.Positionals, error)[0];
         var html = HtmlReport.Report(review);
         return WriteOut(a.Value("--out"), html, output, "report");
@@ -585,10 +585,10 @@ public static class CommandLine
 
     private static int Compare(string[] args, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "compare", ["--json"], ["--journal", "--out"]);
+        var a = Arguments.Parse(args, "compare", ["--json"], ["--journal", "--archive", "--out"]);
         if (a.Positionals.Count < 2) throw new BadInputException("compare: give two or more batch ids (see 'stillcontrol batches')");
         if (a.Positionals.Distinct().Count() != a.Positionals.Count) throw new BadInputException("compare: a batch id is given twice");
-        using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
+        using var journal = ArchiveSource.Open(a, "compare") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var reviews = Reviews("compare", journal, a.Positionals, error);
         var table = ComparisonTable.From(reviews);
         if (a.Value("--out") is { } file)
@@ -601,7 +601,7 @@ public static class CommandLine
 
     private static int Export(string[] args, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "export", [], ["--journal", "--out", "--format", "--table"]);
+        var a = Arguments.Parse(args, "export", [], ["--journal", "--archive", "--out", "--format", "--table"]);
         if (a.Positionals.Count != 1) throw new BadInputException("export: give one batch id (see 'stillcontrol batches')");
         var format = a.Value("--format") ?? "csv";
         if (format is not ("csv" or "json")) throw new BadInputException($"export: --format = '{format}': csv or json");
@@ -611,7 +611,7 @@ public static class CommandLine
         if (table != "all" && !BatchExport.Tables.Contains(table)) throw new BadInputException($"export: --table = '{table}': {string.Join(", ", BatchExport.Tables)} or all");
         if (format == "json" && a.Value("--table") is not null) throw new BadInputException("export: --table is for csv; json holds samples, events and fractions together");
         if (format == "csv" && table == "all" && file is null) throw new BadInputException("export: csv to standard output is one table: add --table samples|events|fractions, or --out FILE for all three");
-        using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
+        using var journal = ArchiveSource.Open(a, "export") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var review = Reviews("export", journal, a.Positionals, error)[0];
         if (format == "json")
         {
@@ -679,12 +679,11 @@ public static class CommandLine
 
     private static int Batch(string[] args, TextWriter output)
     {
-        var a = Arguments.Parse(args, "batch", ["--json"], ["--journal"]);
+        var a = Arguments.Parse(args, "batch", ["--json"], ["--journal", "--archive"]);
         if (a.Positionals.Count != 1) throw new BadInputException("batch: give one batch id (see 'stillcontrol batches')");
-        var path = a.Value("--journal") ?? "stillcontrol.db";
         // Read-only, like the other review verbs: it never takes the write lock of a service running on this journal.
-        using var journal = OpenQuery(path);
-        var loaded = journal.Load(a.Positionals[0]) ?? throw new BadInputException($"batch: journal {path} has no batch '{a.Positionals[0]}'");
+        using var journal = ArchiveSource.Open(a, "batch") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
+        var loaded = journal.Load(a.Positionals[0]) ?? throw new BadInputException($"batch: {journal.Description} has no batch '{a.Positionals[0]}'");
         var recipeName = JsonDocument.Parse(loaded.RecipeJson).RootElement.GetProperty("name").GetString() ?? "";
         var report = BatchReport.From(loaded.State, recipeName);
         if (loaded.Outcome == "unfinished" && report.Outcome == "running") report = report with { Outcome = "unfinished" };
