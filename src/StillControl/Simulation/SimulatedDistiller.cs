@@ -31,6 +31,7 @@ public sealed class SimulatedDistiller : ICycleObserver, ICheckpointSource
     private DateTimeOffset? ackDueAt;
     private DateTimeOffset? resumeDueAt;
     private DateTimeOffset? firstStepAt;
+    private string? metadataWrittenFor;
 
     public SimulatedDistiller(SimulatedStill still, FaultSchedule schedule, Scenario scenario, bool resumeAfterPowerLoss, TimeSpan maximumSimulated, bool actAsDistiller = true, bool endWhenDone = true)
     {
@@ -54,6 +55,12 @@ public sealed class SimulatedDistiller : ICycleObserver, ICheckpointSource
         firstStepAt ??= now;
         schedule.Observe(state);
 
+        if (scenario.Metadata is { } metadata && state.BatchId is { } batch && metadataWrittenFor != batch && !state.Phase.IsFinished())
+        {
+            // As the start form would: the batch's grain lot, mass, pit and notes, written with the loop's next commit.
+            metadataWrittenFor = batch;
+            cycle.Journal.SetMetadataOnLoop(batch, metadata);
+        }
         if (actAsDistiller) ActAsDistiller(cycle, state, decisions, now);
         ScenarioActions(cycle, now);
         if (sealDue is { } seal && now >= seal.At)
