@@ -474,6 +474,16 @@ public sealed class ArchiveStore : IBatchSource
         return (state, reader.GetString(1), reader.IsDBNull(2) ? "unfinished" : reader.GetString(2), reader.IsDBNull(3) ? null : FromMs(reader.GetInt64(3)));
     }
 
+    public BatchMetadata? Metadata(string id)
+    {
+        if (!HasTables) return null;
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT metadata_json FROM archive_batches WHERE still = @still AND batch_id = @id";
+        Add(command, "@still", DbType.String, StillName(id));
+        Add(command, "@id", DbType.String, id);
+        return BatchMetadata.FromJson(command.ExecuteScalar() as string);
+    }
+
     public string StillName(string batchId)
     {
         if (!stills.TryGetValue(batchId, out var still))

@@ -24,6 +24,9 @@ public interface IBatchSource : IDisposable
     /// <summary>The stored state, recipe and outcome of one batch; null when there is no such batch.</summary>
     (BatchState State, string RecipeJson, string Outcome, DateTimeOffset? StateAt)? Load(string id);
 
+    /// <summary>A batch's metadata (grain lot and mass, pit, notes); null when it has none.</summary>
+    BatchMetadata? Metadata(string id);
+
     /// <summary>Every sample of a batch, oldest first.</summary>
     List<SampleRow> Samples(string batchId);
 
