@@ -83,8 +83,34 @@ public sealed partial class ArchiveForwarder : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        using var reader = new JournalReader(journalPath);
-        using var headers = new HeaderLedger(journalPath);
+        JournalReader reader;
+        HeaderLedger headers;
+        while (true)
+        {
+            try
+            {
+                reader = new JournalReader(journalPath);
+                try
+                {
+                    headers = new HeaderLedger(journalPath);
+                }
+                catch
+                {
+                    reader.Dispose();
+                    throw;
+                }
+                break;
+            }
+            catch (SqliteException ex)
+            {
+                // The journal cannot be read now (being created, locked): say so and try again; the still runs on regardless.
+                LastError = $"journal {journalPath}: {ex.Message}";
+                LogFailed(journalPath, LastError);
+                await Task.Delay(TimeSpan.FromSeconds(options.RetryMaximumSeconds), stoppingToken);
+            }
+        }
+        using var journalReader = reader;
+        using var ledger = headers;
         var cursor = reader.LoadCursor(CursorName);
         var backoff = TimeSpan.FromSeconds(1);
         var failing = false;
@@ -231,12 +257,13 @@ public sealed partial class ArchiveForwarder : BackgroundService
             journal.Open();
             cursors = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = JournalReader.CursorPath(journalPath), Pooling = false }.ToString());
             cursors.Open();
+            using (var setup = cursors.CreateCommand())
+            {
+                setup.CommandText = "PRAGMA busy_timeout=5000; CREATE TABLE IF NOT EXISTS archive_headers (batch_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);";
+                setup.ExecuteNonQuery();
+            }
             using var command = cursors.CreateCommand();
-            command.CommandText = """
-                PRAGMA busy_timeout=5000;
-                CREATE TABLE IF NOT EXISTS archive_headers (batch_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
-                SELECT batch_id, fingerprint FROM archive_headers;
-                """;
+            command.CommandText = "SELECT batch_id, fingerprint FROM archive_headers";
             using var reader = command.ExecuteReader();
             while (reader.Read()) confirmed[reader.GetString(0)] = reader.GetString(1);
         }

@@ -52,7 +52,8 @@ public sealed class ArchiveTests(PostgresFixture postgres) : IClassFixture<Postg
                 {
                     var a = ArchiveRig.Matches(archive, "still-a", journalA, out var da);
                     var b = ArchiveRig.Matches(archive, "still-b", journalB, out var db);
-                    return (a && b, da + db);
+                    return (a && b, $"{da} {db}; plant: {ingest.Chunks} chunks, {ingest.Refused} refused, {ingest.LastError}; stills: "
+                        + string.Join(", ", forwarders.Select(f => $"{f.Chunks} chunks, {f.LastError}")));
                 }, TimeSpan.FromSeconds(120), $"every batch in {(archive == sqlite ? "SQLite" : "PostgreSQL")}");
             }
             finally
@@ -92,9 +93,14 @@ public sealed class ArchiveTests(PostgresFixture postgres) : IClassFixture<Postg
                 Assert.True(fromArchive.Exit == 0, fromArchive.Error);
                 Assert.Equal(ArchiveRig.Comparable(fromJournal.Output), ArchiveRig.Comparable(fromArchive.Output));
             }
-            var exportJournal = await InProcess.Run("export", id, "--format", "csv", "--table", "events", "--journal", journal);
-            var exportArchive = await InProcess.Run("export", id, "--format", "csv", "--table", "events", "--archive", pg);
-            Assert.Equal(exportJournal.Output, exportArchive.Output);
+            Assert.Contains("<svg", fromJournal.Output);
+            foreach (var table in new[] { "samples", "events", "fractions" })
+            {
+                var exportJournal = await InProcess.Run("export", id, "--format", "csv", "--table", table, "--journal", journal);
+                var exportArchive = await InProcess.Run("export", id, "--format", "csv", "--table", table, "--archive", pg);
+                Assert.True(exportArchive.Exit == 0, exportArchive.Error);
+                Assert.Equal(exportJournal.Output, exportArchive.Output);
+            }
             var batchJournal = await InProcess.Run("batch", id, "--journal", journal, "--json");
             var batchArchive = await InProcess.Run("batch", id, "--archive", sqlite, "--json");
             Assert.Equal(batchJournal.Output, batchArchive.Output);
