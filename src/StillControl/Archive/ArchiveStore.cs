@@ -552,6 +552,16 @@ public sealed class ArchiveStore : IBatchSource
         return (Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture));
     }
 
+    /// <summary>Samples and events held for every batch of every still.</summary>
+    public (long Samples, long Events) Count()
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT (SELECT count(*) FROM archive_samples), (SELECT count(*) FROM archive_events)";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture));
+    }
+
     public void Dispose() => connection.Dispose();
 
     private void Execute(string sql)

@@ -151,6 +151,71 @@ public sealed class ArchiveTests(PostgresFixture postgres) : IClassFixture<Postg
         Assert.NotEqual(default, ArchiveRig.Cursor(journal));
     }
 
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgresql")]
+    public async Task ThePlantKilledMidUploadAndRestartedLosesNothingAndDoublesNothing(string database)
+    {
+        using var broker = new Mosquitto();
+        using var files = new TestFiles();
+        var journal = files.PathOf("still-k.db");
+        for (var day = 3; day >= 1; day--) await ArchiveRig.RunBatch(journal, "still-k", Day(day), seed: 10 + day);
+        var expected = ArchiveRig.JournalCounts(journal);
+        var total = expected.Values.Sum(c => c.Samples + c.Events);
+        var archive = database == "sqlite" ? files.PathOf("plant/archive.db") : postgres.Server.NewDatabase();
+        var users = files.PathOf("users.json");
+        new Web.UserStore(users).AddOrReplace("viewer", Web.Role.Viewer, "looks-at-tiles");
+        string[] plantArgs = ["plant", "--mqtt", $"127.0.0.1:{broker.AnonymousPort}", "--archive", archive, "--panel", $"127.0.0.1:{FreePort.Next()}", "--users", users];
+
+        // Small chunks, so the upload takes many round trips and the kill lands in the middle of it.
+        var forwarder = new ArchiveForwarder(new ArchiveOptions { Enabled = true, ChunkRows = 200, AckTimeoutSeconds = 2, RetryMaximumSeconds = 1, PollMilliseconds = 50, DrainOnStopSeconds = 0 },
+            new MqttOptions { Enabled = true, Host = "127.0.0.1", Port = broker.AnonymousPort }, _ => { }, journal, ArchiveRig.Site, "still-k",
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ArchiveForwarder>.Instance);
+        await forwarder.StartAsync(CancellationToken.None);
+        try
+        {
+            long atKill;
+            using (var plant = StillControlProcess.Start(files.Folder, plantArgs))
+            {
+                await ArchiveRig.WaitUntil(() =>
+                {
+                    var held = Held(archive);
+                    return (held > 0, $"nothing stored yet; plant: {plant.Error}");
+                }, TimeSpan.FromSeconds(60), "the first chunks in the archive");
+                plant.Process.Kill(); // SIGKILL, mid-upload
+                await plant.WaitAsync(TimeSpan.FromSeconds(10));
+                atKill = Held(archive);
+            }
+            Assert.True(atKill > 0 && atKill < total, $"the kill came mid-upload: {atKill} of {total} rows stored when it landed");
+
+            // The still keeps sending what was not confirmed; the restarted plant takes it, and nothing twice.
+            using (var again = StillControlProcess.Start(files.Folder, plantArgs))
+            {
+                await ArchiveRig.WaitUntil(() => (ArchiveRig.Matches(archive, "still-k", journal, out var difference), difference + " " + again.Error),
+                    TimeSpan.FromSeconds(120), "every batch after the restart");
+                again.Terminate();
+                Assert.Equal(0, await again.WaitAsync(TimeSpan.FromSeconds(30)));
+            }
+        }
+        finally
+        {
+            await forwarder.StopAsync(CancellationToken.None);
+        }
+        using var store = ArchiveStore.Open(archive);
+        var listed = store.List(new Reports.BatchFilter());
+        Assert.Equal(expected.Keys.Order(), listed.Select(b => b.Id).Order());
+        foreach (var (id, counts) in expected) Assert.Equal(counts, store.Count("still-k", id));
+        Assert.Equal(total, Held(archive));
+    }
+
+    /// <summary>Every sample and event row the archive holds, of any still.</summary>
+    private static long Held(string archive)
+    {
+        using var store = ArchiveStore.Open(archive);
+        var (samples, events) = store.Count();
+        return samples + events;
+    }
+
     [Fact]
     public async Task AChunkThePlantCannotReadIsRefusedWithItsReasonAndNothingIsStored()
     {
