@@ -9,7 +9,12 @@ using StillControl.Recipes;
 using StillControl.Simulation;
 
 // Figures for the notes: controller step cost and allocation, and whole simulated batches against real time.
-// Run: dotnet run -c Release --project bench/StillControl.Bench [-- batches N | telemetry | hardware | reports | safety [SEEDS] [BATCHES]]
+// Run: dotnet run -c Release --project bench/StillControl.Bench [-- batches N | telemetry | hardware | reports | safety [SEEDS] [BATCHES] | archive [BATCHES]]
+if (args.Length >= 1 && args[0] == "archive")
+{
+    await StillControl.Bench.ArchiveBench.RunAsync(args);
+    return;
+}
 if (args.Length >= 1 && args[0] == "safety")
 {
     await StillControl.Bench.SafetyBench.RunAsync(args);
