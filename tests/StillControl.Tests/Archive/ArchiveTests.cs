@@ -261,6 +261,20 @@ public sealed class ArchiveTests(PostgresFixture postgres) : IClassFixture<Postg
         Assert.True(p.ExitCode == 0, error);
     }
 
+    [Theory]
+    [InlineData("""{ "Mqtt": { "Enabled": false }, "Archive": { "Enabled": true } }""", "Archive:Enabled = true: needs Mqtt:Enabled = true")]
+    [InlineData("""{ "Mqtt": { "Enabled": true, "Host": "127.0.0.1" }, "Archive": { "Enabled": true, "ChunkRows": 0 } }""", "Archive:ChunkRows = 0: 1 to 100000")]
+    [InlineData("""{ "Archive": { "Enabled": true, "Chunks": 5 } }""", "unknown key 'Chunks' under Archive")]
+    [InlineData("""{ "Archive": { "AckTimeoutSeconds": "soon" } }""", "Archive:AckTimeoutSeconds = \"soon\": a whole number")]
+    public async Task ABadArchiveSettingStopsTheStillAtBootNamingIt(string config, string expected)
+    {
+        using var files = new TestFiles();
+        var path = files.Write("config.json", config);
+        var (exit, _, error) = await InProcess.Run("run", "--config", path, "--journal", files.PathOf("j.db"));
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, error);
+    }
+
     [Fact]
     public async Task AnArchiveThatCannotBeOpenedIsBadInputNamingIt()
     {
