@@ -11,9 +11,11 @@ cd "$(dirname "$0")/.."
 # unshare for the fake 1-Wire sysfs (as root), chromium, headless, to open the batch reports, python3-yaml to read the
 # central compose file independently, openssl to make the TLS tests' certificates, curl for plain HTTP checks and procps
 # (ps) for the leftover-process check at the end. fonts-wqy-microhei: a Chinese font for the panel's browser tests and
-# screenshots (chromium draws Chinese as empty boxes without one).
+# screenshots (chromium draws Chinese as empty boxes without one). postgresql: a real PostgreSQL server for the central batch
+# archive's tests, which make their own cluster with initdb in a temporary folder and run it as the postgres user on a free
+# loopback port (tests/StillControl.Tests/Archive/PostgresServer.cs; setpriv, from util-linux, switches to that user).
 PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3 python3-pymodbus python3-serial python3-serial-asyncio systemd
-  python3-yaml util-linux chromium openssl curl procps fonts-wqy-microhei)
+  python3-yaml util-linux chromium openssl curl procps fonts-wqy-microhei postgresql)
 missing=()
 for package in "${PACKAGES[@]}"; do
   # "install ok installed" only: a removed package whose configuration files remain still answers dpkg -s.
@@ -29,6 +31,15 @@ fi
 # The tests start their own brokers on free loopback ports; a broker the package starts as a service is not needed.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
   systemctl stop mosquitto || true
+fi
+# Likewise the cluster Debian's postgresql package creates and starts: the archive tests run their own servers.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet postgresql 2>/dev/null; then
+  systemctl stop postgresql || true
+fi
+if command -v pg_lsclusters >/dev/null 2>&1; then
+  pg_lsclusters --no-header 2>/dev/null | awk '$4 == "online" { print $1, $2 }' | while read -r version cluster; do
+    pg_ctlcluster "$version" "$cluster" stop || true
+  done
 fi
 
 # Every Python module a test imports, checked before anything runs: a missing one is named here, not as 18 failed tests.

@@ -9,10 +9,15 @@ using StillControl.Recipes;
 using StillControl.Simulation;
 
 // Figures for the notes: controller step cost and allocation, and whole simulated batches against real time.
-// Run: dotnet run -c Release --project bench/StillControl.Bench [-- batches N | telemetry | hardware | reports | safety [SEEDS] [BATCHES] | panel [SECONDS] | plant [STILLS] [SECONDS] [SPEED]]
+// Run: dotnet run -c Release --project bench/StillControl.Bench [-- batches N | telemetry | hardware | reports | safety [SEEDS] [BATCHES] | panel [SECONDS] | plant [STILLS] [SECONDS] [SPEED] | archive [BATCHES]]
 if (args.Length >= 1 && args[0] == "plant")
 {
     await StillControl.Bench.PlantBench.RunAsync(args);
+    return;
+}
+if (args.Length >= 1 && args[0] == "archive")
+{
+    await StillControl.Bench.ArchiveBench.RunAsync(args);
     return;
 }
 if (args.Length >= 1 && args[0] == "safety")

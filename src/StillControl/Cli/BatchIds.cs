@@ -8,10 +8,10 @@ public static class BatchIds
     public const string Latest = "latest";
 
     /// <summary>Each id as given, with <c>latest</c> replaced by the journal's newest batch; an empty journal is bad input.</summary>
-    public static List<string> Resolve(string verb, JournalQuery journal, IEnumerable<string> ids) =>
+    public static List<string> Resolve(string verb, IBatchSource journal, IEnumerable<string> ids) =>
         ids.Select(id => id == Latest ? Newest(verb, journal) : id).ToList();
 
-    private static string Newest(string verb, JournalQuery journal) =>
+    private static string Newest(string verb, IBatchSource journal) =>
         (journal.HasTables ? journal.List(new BatchFilter()).FirstOrDefault()?.Id : null)
-            ?? throw new BadInputException($"{verb}: latest: journal {journal.Path} holds no batches yet");
+            ?? throw new BadInputException($"{verb}: latest: {journal.Description} holds no batches yet");
 }

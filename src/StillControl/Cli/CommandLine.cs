@@ -545,8 +545,7 @@ public static class CommandLine
         }
         var filter = new BatchFilter(ParseDate(a.Value("--from"), "--from", endOfDay: false), ParseDate(a.Value("--to"), "--to", endOfDay: true),
             a.Value("--still"), a.Value("--recipe"), outcome, a.Value("--alarm"));
-        var path = a.Value("--journal") ?? "stillcontrol.db";
-        using var journal = OpenQuery(path);
+        using var journal = ArchiveSource.Open(a, "batches") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var batches = journal.List(filter);
         if (a.Has("--json"))
         {
@@ -555,7 +554,7 @@ public static class CommandLine
         }
         if (batches.Count == 0)
         {
-            output.WriteLine(journal.HasTables && journal.List(new BatchFilter()).Count > 0 ? $"journal {path}: no batch matches" : $"journal {path}: no batches yet");
+            output.WriteLine(journal.HasTables && journal.List(new BatchFilter()).Count > 0 ? $"{journal.Description}: no batch matches" : $"{journal.Description}: no batches yet");
             return 0;
         }
         // Columns as wide as their widest cell: a long id or recipe widens its column, never shifts the others.
@@ -614,11 +613,11 @@ public static class CommandLine
     }
 
     /// <summary>Loads batches for review: an unknown id, an empty journal, or an unfinished batch each get their own message.</summary>
-    private static List<BatchReview> Reviews(string verb, JournalQuery journal, IEnumerable<string> ids, TextWriter error)
+    private static List<BatchReview> Reviews(string verb, IBatchSource journal, IEnumerable<string> ids, TextWriter error)
     {
         if (!journal.HasTables || journal.List(new BatchFilter()).Count == 0)
         {
-            throw new BadInputException($"{verb}: journal {journal.Path} holds no batches yet");
+            throw new BadInputException($"{verb}: {journal.Description} holds no batches yet");
         }
         ids = BatchIds.Resolve(verb, journal, ids);
         var reviews = new List<BatchReview>();
@@ -638,7 +637,7 @@ public static class CommandLine
                 continue;
             }
             var review = loaded
-                ?? throw new BadInputException($"{verb}: journal {journal.Path} has no batch '{id}' ('stillcontrol batches --journal {journal.Path}' lists them)");
+                ?? throw new BadInputException($"{verb}: {journal.Description} has no batch '{id}' ('stillcontrol batches {journal.Option}' lists them)");
             if (!review.Finished)
             {
                 error.WriteLine($"stillcontrol: {verb}: batch {id} has not ended ({review.Outcome}; {review.ActivityText}): reporting up to {review.AsOf.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
@@ -657,7 +656,7 @@ public static class CommandLine
         if (a.Positionals.Count != 1) throw new BadInputException("report: give one batch id, or latest (see 'stillcontrol batches')");
         var file = a.Value("--out");
         CheckWritable("report", file);
-        using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
+        using var journal = ArchiveSource.Open(a, "report") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var review = Reviews("report", journal, a.Positionals, error)[0];
         var html = HtmlReport.Report(review);
         if (file == "-")
@@ -673,7 +672,7 @@ public static class CommandLine
     {
         if (a.Positionals.Count < 2) throw new BadInputException("compare: give two or more batch ids, latest among them if you like (see 'stillcontrol batches')");
         CheckWritable("compare", a.Value("--out"));
-        using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
+        using var journal = ArchiveSource.Open(a, "compare") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var ids = BatchIds.Resolve("compare", journal, a.Positionals);
         if (ids.Distinct().Count() != ids.Count)
         {
@@ -700,7 +699,7 @@ public static class CommandLine
         var table = a.Value("--table") ?? "samples";
         if (!BatchExport.Tables.Contains(table)) throw new BadInputException($"export: --table = '{table}': {string.Join(", ", BatchExport.Tables)}");
         CheckWritable("export", file);
-        using var journal = OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
+        using var journal = ArchiveSource.Open(a, "export") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var review = Reviews("export", journal, a.Positionals, error)[0];
         if (format == "json")
         {
@@ -775,9 +774,9 @@ public static class CommandLine
         if (a.Positionals.Count != 1) throw new BadInputException("batch: give one batch id, or latest (see 'stillcontrol batches')");
         var path = a.Value("--journal") ?? "stillcontrol.db";
         // Read-only, like the other review verbs: it never takes the write lock of a service running on this journal.
-        using var journal = OpenQuery(path);
+        using var journal = ArchiveSource.Open(a, "batch") ?? OpenQuery(path);
         var id = BatchIds.Resolve("batch", journal, a.Positionals)[0];
-        var loaded = journal.Load(id) ?? throw new BadInputException($"batch: journal {path} has no batch '{id}'");
+        var loaded = journal.Load(id) ?? throw new BadInputException($"batch: {journal.Description} has no batch '{id}'");
         var recipeName = JsonDocument.Parse(loaded.RecipeJson).RootElement.GetProperty("name").GetString() ?? "";
         var report = BatchReport.From(loaded.State, recipeName);
         if (loaded.Outcome == "unfinished" && report.Outcome == "running") report = report with { Outcome = "unfinished" };
@@ -845,6 +844,7 @@ public static class CommandLine
         Check<SimulationOptions>();
         Check<Telemetry.MqttOptions>();
         Check<History.HistoryOptions>();
+        Check<Archive.ArchiveOptions>();
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("StillControl", typeof(StillOptions), failures);

@@ -16,7 +16,9 @@ public static class Commands
     private static readonly Opt Recipe = new("--recipe", "FILE", "A recipe file (JSON). Default: the built-in strong-aroma recipe.");
 
     /// <summary>Options of every verb that reads batches back from a journal.</summary>
-    private static readonly Opt[] Review = [Journal];
+    private static readonly Opt Archive = new("--archive", "PATH|CONNECTION",
+        "Reads the plant's central archive (every still) instead of a journal: a SQLite file, or a PostgreSQL connection string (Host=...;Database=...).");
+    private static readonly Opt[] Review = [Journal, Archive];
 
     private const string BatchIdHelp = "A batch id as 'stillcontrol batches' lists it, or 'latest' for the newest batch in the journal.";
 

@@ -201,6 +201,19 @@ public static class StillHost
                 sp.GetRequiredService<IOptions<StillOptions>>().Value.Name, sp.GetRequiredService<ILogger<HistoryForwarder>>()));
             services.AddHostedService(sp => sp.GetRequiredService<HistoryForwarder>());
         }
+
+        // The central batch archive: the journal's batch records to the plant, through the still's MQTT broker.
+        services.AddSingleton<IValidateOptions<Archive.ArchiveOptions>>(new Archive.ArchiveOptionsValidator(mqtt.Enabled));
+        services.AddOptions<Archive.ArchiveOptions>().BindConfiguration(Archive.ArchiveOptions.Section).ValidateOnStart();
+        var archive = builder.Configuration.GetSection(Archive.ArchiveOptions.Section).Get<Archive.ArchiveOptions>() ?? new Archive.ArchiveOptions();
+        if (archive.Enabled)
+        {
+            services.AddSingleton(sp => new Archive.ArchiveForwarder(sp.GetRequiredService<IOptions<Archive.ArchiveOptions>>().Value,
+                sp.GetRequiredService<IOptions<MqttOptions>>().Value, sp.GetRequiredService<ControlCycle>().Audit,
+                sp.GetRequiredService<IOptions<JournalOptions>>().Value.Path, sp.GetRequiredService<IOptions<StillOptions>>().Value.Site,
+                sp.GetRequiredService<IOptions<StillOptions>>().Value.Name, sp.GetRequiredService<ILogger<Archive.ArchiveForwarder>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<Archive.ArchiveForwarder>());
+        }
         return builder.Build();
     }
 

@@ -197,7 +197,7 @@ public sealed class BatchReview
     public double HeartsPureAlcoholLitres => Fractions.Where(f => f.Phase == "hearts").Sum(f => f.PureAlcoholLitres);
 
     /// <summary>Loads a batch; null when the journal has no batch with this id.</summary>
-    public static BatchReview? Load(JournalQuery journal, string id)
+    public static BatchReview? Load(IBatchSource journal, string id)
     {
         if (journal.Load(id) is not { } loaded) return null;
         var (state, recipeJson, stored, stateAt) = loaded;
@@ -232,7 +232,7 @@ public sealed class BatchReview
         return new BatchReview
         {
             Id = id,
-            Still = JournalQuery.StillOf(id),
+            Still = journal.StillName(id),
             RecipeName = recipe?.Name ?? "(unreadable recipe)",
             RecipeVersion = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recipeJson)))[..8],
             Recipe = recipe,
@@ -241,7 +241,7 @@ public sealed class BatchReview
             StartedAt = start,
             EndedAt = state.EndedAt,
             Outcome = outcome,
-            Activity = state.EndedAt is not null ? null : journal.RunningBatch() == id ? "running" : "interrupted",
+            Activity = state.EndedAt is not null ? null : journal.IsRunning(id) ? "running" : "interrupted",
             HoldCause = state.Held ? state.HoldCause : null,
             AsOf = asOf,
             Phases = phases,

@@ -12,8 +12,9 @@ public sealed record BatchFilter(DateTimeOffset? From = null, DateTimeOffset? To
 /// <summary>A listed batch: the journal's summary, the still it ran on and how many alarms it raised.</summary>
 /// <param name="Activity">For a batch that has not ended: "running" while a service has the journal open (the newest such batch),
 /// otherwise "interrupted" (power loss, kill or crash; <c>run</c> brings it back held). Null once ended.</param>
+/// <param name="Site">The still's site, for batches listed from the plant's archive; absent for a still's own journal.</param>
 public sealed record BatchListing(string Id, string Still, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome, string Recipe, string Phase, int Trips, int Warnings,
-    string? Activity);
+    string? Activity, [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Site = null);
 
 /// <summary>One journal sample as a review reads it: every channel's value (NaN when faulted or absent) and its fault.</summary>
 public sealed record SampleRow(DateTimeOffset At, string Phase, bool Held, double SteamPercent, double CoolingPercent, string? Receiver, double? StrengthPercent,
@@ -23,7 +24,7 @@ public sealed record SampleRow(DateTimeOffset At, string Phase, bool Held, doubl
 /// Read-only questions to a journal for the people who review batches. Its own read-only connection: a report of a batch
 /// that is still running reads beside the control loop (WAL) without taking its write lock.
 /// </summary>
-public sealed class JournalQuery : IDisposable
+public sealed class JournalQuery : IBatchSource
 {
     private readonly SqliteConnection connection;
 
@@ -54,6 +55,14 @@ public sealed class JournalQuery : IDisposable
     }
 
     public string Path { get; }
+
+    public string Description => $"journal {Path}";
+
+    public string Option => $"--journal {Path}";
+
+    public string StillName(string batchId) => StillOf(batchId);
+
+    public bool IsRunning(string batchId) => RunningBatch() == batchId;
 
     /// <summary>False for an empty file or a database that never held a batch.</summary>
     public bool HasTables { get; }
@@ -192,22 +201,27 @@ public sealed class JournalQuery : IDisposable
         var result = new List<SampleRow>();
         while (reader.Read())
         {
-            var values = new double[Channels.Count];
-            Array.Fill(values, double.NaN);
-            var faults = new string?[Channels.Count];
-            using (var readings = JsonDocument.Parse(reader.GetString(7)))
-            {
-                foreach (var channel in readings.RootElement.EnumerateObject())
-                {
-                    if (!Channels.TryParse(channel.Name, out var c)) continue;
-                    if (channel.Value.TryGetProperty("value", out var value)) values[(int)c] = value.GetDouble();
-                    else faults[(int)c] = channel.Value.TryGetProperty("fault", out var fault) ? fault.GetString() : "faulted";
-                }
-            }
+            var (values, faults) = Readings(reader.GetString(7));
             result.Add(new SampleRow(FromMs(reader.GetInt64(0)), reader.GetString(1), reader.GetInt64(2) != 0, reader.GetDouble(3), reader.GetDouble(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetDouble(6), values, faults));
         }
         return result;
+    }
+
+    /// <summary>A sample's readings JSON as values per channel (NaN when faulted or absent) and faults per channel.</summary>
+    public static (double[] Values, string?[] Faults) Readings(string json)
+    {
+        var values = new double[Channels.Count];
+        Array.Fill(values, double.NaN);
+        var faults = new string?[Channels.Count];
+        using var readings = JsonDocument.Parse(json);
+        foreach (var channel in readings.RootElement.EnumerateObject())
+        {
+            if (!Channels.TryParse(channel.Name, out var c)) continue;
+            if (channel.Value.TryGetProperty("value", out var value)) values[(int)c] = value.GetDouble();
+            else faults[(int)c] = channel.Value.TryGetProperty("fault", out var fault) ? fault.GetString() : "faulted";
+        }
+        return (values, faults);
     }
 
     public List<JournalEvent> Events(string batchId)
