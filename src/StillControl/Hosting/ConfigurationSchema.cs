@@ -19,6 +19,7 @@ public static class ConfigurationSchema
         (StillOptions.Section, typeof(StillOptions)), (HardwareOptions.Section, typeof(HardwareOptions)), (ControlLoopOptions.Section, typeof(ControlLoopOptions)),
         (JournalOptions.Section, typeof(JournalOptions)), (RecipeOptions.Section, typeof(RecipeOptions)), (SimulationOptions.Section, typeof(SimulationOptions)),
         (Telemetry.MqttOptions.Section, typeof(Telemetry.MqttOptions)), (History.HistoryOptions.Section, typeof(History.HistoryOptions)),
+        (Notifications.NotificationOptions.Section, typeof(Notifications.NotificationOptions)),
     ];
 
     /// <summary>Sections read by the framework (logging) or set by the program itself, not checked here.</summary>
