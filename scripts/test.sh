@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 # /usr/bin/python3) as an independent Modbus RTU slave, with the serial modules its server imports (python3-serial,
 # python3-serial-asyncio: only recommended by python3-pymodbus, so --no-install-recommends leaves them out), util-linux's
 # unshare for the fake 1-Wire sysfs (as root), chromium, headless, to open the batch reports, python3-yaml to read the
-# central compose file independently, openssl to make the TLS tests' certificates, curl for plain HTTP checks and procps
-# (ps) for the leftover-process check at the end.
+# central compose file independently, openssl to make the TLS tests' certificates, curl for plain HTTP checks, procps
+# (ps) for the leftover-process check at the end, and python3-aiosmtpd as the real SMTP server the notification tests
+# mail to (its dependencies python3-attr and python3-public are hard dependencies, installed with it).
 PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3 python3-pymodbus python3-serial python3-serial-asyncio systemd
-  python3-yaml util-linux chromium openssl curl procps)
+  python3-yaml util-linux chromium openssl curl procps python3-aiosmtpd)
 missing=()
 for package in "${PACKAGES[@]}"; do
   # "install ok installed" only: a removed package whose configuration files remain still answers dpkg -s.
@@ -31,7 +32,7 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto
 fi
 
 # Every Python module a test imports, checked before anything runs: a missing one is named here, not as 18 failed tests.
-/usr/bin/python3 -c 'import pymodbus, serial, serial_asyncio, yaml' || { echo "a Python module the tests import is missing" >&2; exit 1; }
+/usr/bin/python3 -c 'import pymodbus, serial, serial_asyncio, yaml, aiosmtpd' || { echo "a Python module the tests import is missing" >&2; exit 1; }
 
 # No MSBuild or compiler server outlives the run: they would count as processes the tests left behind.
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

@@ -192,19 +192,21 @@ public sealed class NotificationCenter : IDisposable
                 timeout.CancelAfter(TimeSpan.FromSeconds(target.TimeoutSeconds));
                 await sender.SendAsync(message, timeout.Token);
             }
-            catch (NotificationSendException ex)
+            catch (Exception ex) when (ex is NotificationSendException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                var error = ex is NotificationSendException ? ex.Message : $"no answer within {target.TimeoutSeconds} s";
+                var permanent = ex is NotificationSendException { Permanent: true };
                 var failures = state.Failures + 1;
-                if (ex.Permanent && failures >= PermanentFailureAttempts)
+                if (permanent && failures >= PermanentFailureAttempts)
                 {
-                    logger.LogError("Notifications: {Target} refused message {Key} {Failures} times ({Error}); set aside in the outbox, the next ones go on", targetName, message.IdempotencyKey, failures, ex.Message);
-                    Outbox.MarkFailed(targetName, batch.Select(b => b.Seq).ToList(), ex.Message);
+                    logger.LogError("Notifications: {Target} refused message {Key} {Failures} times ({Error}); set aside in the outbox, the next ones go on", targetName, message.IdempotencyKey, failures, error);
+                    Outbox.MarkFailed(targetName, batch.Select(b => b.Seq).ToList(), error);
                     continue;
                 }
                 var delay = Backoff(failures);
-                logger.LogWarning("Notifications: {Target}: {Error}; {Waiting} waiting, next try in {Delay:0} s", targetName, ex.Message, pending.Count, delay.TotalSeconds);
+                logger.LogWarning("Notifications: {Target}: {Error}; {Waiting} waiting, next try in {Delay:0} s", targetName, error, pending.Count, delay.TotalSeconds);
                 var retryAt = clock.GetUtcNow() + delay;
-                Outbox.SetState(targetName, new TargetState(failures, retryAt, ex.Message));
+                Outbox.SetState(targetName, new TargetState(failures, retryAt, error));
                 return retryAt;
             }
             Outbox.MarkSent(targetName, batch.Select(b => b.Seq).ToList(), message.IdempotencyKey, clock.GetUtcNow());

@@ -280,6 +280,8 @@ public sealed class EmailSender(NotificationTarget target) : INotificationSender
         if (NotificationSenders.Severity(m) == "critical") message.Priority = MessagePriority.Urgent;
         var body = new TextPart("plain");
         body.SetText(Encoding.UTF8, m.Text.Text + "\n");
+        // 7-bit on the wire whatever the server offers: base64 for Chinese text, so no relay on the way mangles it.
+        body.ContentTransferEncoding = body.Text.All(c => c < 128) ? ContentEncoding.QuotedPrintable : ContentEncoding.Base64;
         message.Body = body;
         return message;
     }
@@ -299,7 +301,10 @@ public sealed class EmailSender(NotificationTarget target) : INotificationSender
         {
             await client.ConnectAsync(target.Host!, target.Port ?? 0, security, ct);
             if (credentials is { } c) await client.AuthenticateAsync(c.User, c.Password, ct);
-            await client.SendAsync(message, ct);
+            // Headers as RFC 2047 encoded words even when the server offers SMTPUTF8.
+            var format = FormatOptions.Default.Clone();
+            format.International = false;
+            await client.SendAsync(format, message, ct);
             await client.DisconnectAsync(true, ct);
         }
         catch (SmtpCommandException ex)
