@@ -32,8 +32,10 @@ public static class CommandLine
         stillcontrol: process control for a baijiu steam still
 
           stillcontrol simulate [--recipe F] [--scenario F] [--speed N|max] [--seed N] [--journal PATH] [--resume] [--json] [--verbose]
-                                [--mqtt embedded[:PORT]|HOST[:PORT]|off] [--influx URL]
+                                [--mqtt embedded[:PORT]|HOST[:PORT]|off] [--influx URL] [--panel PORT [--users FILE]] [--distiller on|off]
+                                [--still NAME] [--site NAME]
               Runs one batch on a simulated still (default speed: max). --resume continues the journal's interrupted batch.
+              --panel serves the web panel on 127.0.0.1:PORT at real time (or --speed) until stopped; --distiller off: nobody but you gives commands.
           stillcontrol run [--config FILE]      the control service (Hardware:Mode Simulated or Pi)
           stillcontrol probe [--config FILE] [--rounds N] [--interval-ms N] [--json]
               Every configured sensor's reading or fault reason, unused 1-Wire thermometers, bus frame counters.
@@ -48,6 +50,8 @@ public static class CommandLine
           stillcontrol report ID [--journal PATH] [--out FILE]      one self-contained HTML file with charts
           stillcontrol export ID --format csv|json [--table samples|events|fractions|all] [--journal PATH] [--out FILE]
           stillcontrol compare ID ID [ID...] [--journal PATH] [--out FILE.html] [--json]
+          stillcontrol users add NAME --role viewer|operator|supervisor --password-stdin [--users FILE]; users list; users remove NAME
+          stillcontrol plant [--config FILE] [--mqtt HOST[:PORT]] [--archive PATH|CONNECTION] [--panel PORT] [--users FILE]   the plant board
 
         Exit codes: 0 ran, 3 probe found a sensor missing or faulted, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
         """;
@@ -74,7 +78,9 @@ public static class CommandLine
                 "export" => Export(rest, output, error),
                 "compare" => Compare(rest, output, error),
                 "safe" => Safe(rest, output, error),
-                _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, probe, safe, recipe, batches, batch, report, export, compare (see --help)"),
+                "users" => UsersCommand.Run(rest, output, error),
+                "plant" => await PlantCommand.RunAsync(rest, output, error),
+                _ => throw new BadInputException($"unknown command '{args[0]}'; accepted: simulate, run, probe, safe, recipe, batches, batch, report, export, compare, plant (see --help)"),
             };
         }
         catch (BadInputException ex)
@@ -106,12 +112,14 @@ public static class CommandLine
 
     private static async Task<int> SimulateAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms", "--mqtt", "--influx"]);
+        var a = Arguments.Parse(args, "simulate", ["--resume", "--json", "--verbose"], ["--recipe", "--scenario", "--speed", "--seed", "--journal", "--period-ms", "--mqtt", "--influx", "--panel", "--users", "--distiller", "--still", "--site"]);
         if (a.Positionals.Count > 0) throw new BadInputException($"simulate: unexpected argument '{a.Positionals[0]}'");
         var json = a.Has("--json");
         var resume = a.Has("--resume");
         var scenario = Files.LoadScenario(a.Value("--scenario"));
-        var speed = ParseSpeed(a.Value("--speed"));
+        var panel = Panel.PanelOption.Parse(a.Value("--panel"), a.Value("--users"), a.Value("--distiller"));
+        // A person works a batch from the panel at the pace of a real one, unless told otherwise.
+        var speed = ParseSpeed(a.Value("--speed") ?? (panel.Port is null ? null : "1"));
         var seed = a.Value("--seed") is { } seedText
             ? int.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : throw new BadInputException($"simulate: --seed = '{seedText}': a whole number")
             : scenario.Seed ?? 1;
@@ -125,6 +133,10 @@ public static class CommandLine
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = logLevel,
         };
         if (a.Value("--period-ms") is { } period) overrides["Control:PeriodMilliseconds"] = period;
+        panel.AddTo(overrides);
+        // A fleet of simulated stills against one broker, history database and plant: each under its own name and site.
+        if (a.Value("--still") is { } stillName) overrides["Still:Name"] = stillName;
+        if (a.Value("--site") is { } siteName) overrides["Still:Site"] = siteName;
         if (a.Value("--influx") is { } influx) overrides["Influx:Url"] = influx;
         // The simulated still publishes like a real one: to an embedded broker on loopback unless told otherwise.
         var mqtt = a.Value("--mqtt") ?? "embedded";
@@ -175,12 +187,13 @@ public static class CommandLine
         var progress = json ? error : output;
         var statusEvery = speed is { } pace && pace <= 20 ? TimeSpan.FromSeconds(10) : TimeSpan.FromMinutes(5);
         CheckConfiguration(overrides);
-        var setup = new SimulationSetup(scenario, seed, speed, resume, start, progress, statusEvery, RealTime: false);
+        var setup = new SimulationSetup(scenario, seed, speed, resume, start, progress, statusEvery, RealTime: false) { ServePanel = panel.Port is not null };
         using var host = StillHost.Build([], overrides, recipe, setup, a.Has("--verbose") ? LogLevel.Information : LogLevel.Error);
         ValidateOptions(host.Services);
 
         var wall = Stopwatch.StartNew();
         await host.StartAsync();
+        if (panel.Port is not null) panel.Announce(host.Services, output);
         await host.WaitForShutdownAsync();
         wall.Stop();
 
@@ -249,7 +262,7 @@ public static class CommandLine
         var scenario = Files.LoadScenario(a.Value("--scenario") ?? root["Simulation:ScenarioPath"]);
         var seed = int.TryParse(root["Simulation:Seed"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : scenario.Seed ?? 1;
         CheckConfiguration(overrides);
-        var setup = new SimulationSetup(scenario, seed, 1, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), RealTime: true);
+        var setup = new SimulationSetup(scenario, seed, 1, Resume: false, DateTimeOffset.UtcNow, null, TimeSpan.FromMinutes(1), RealTime: true) { ServePanel = true };
         using var host = StillHost.Build([], overrides, recipe, setup, LogLevel.Information);
         ValidateOptions(host.Services);
         // One service per journal, and so per still: a second one is refused before it touches any output.

@@ -20,6 +20,7 @@ public static class ConfigurationSchema
         (JournalOptions.Section, typeof(JournalOptions)), (RecipeOptions.Section, typeof(RecipeOptions)), (SimulationOptions.Section, typeof(SimulationOptions)),
         (Telemetry.MqttOptions.Section, typeof(Telemetry.MqttOptions)), (History.HistoryOptions.Section, typeof(History.HistoryOptions)),
         (Notifications.NotificationOptions.Section, typeof(Notifications.NotificationOptions)),
+        (Web.WebOptions.Section, typeof(Web.WebOptions)),
     ];
 
     /// <summary>Sections read by the framework (logging) or set by the program itself, not checked here.</summary>
@@ -32,7 +33,10 @@ public static class ConfigurationSchema
             .AddInMemoryCollection(overrides)
             .Build());
 
-    public static List<string> Check(IConfiguration configuration)
+    public static List<string> Check(IConfiguration configuration) => Check(configuration, Sections);
+
+    /// <summary>Checks <paramref name="configuration"/> against another program's sections (the plant's: Plant, Mqtt and its modules').</summary>
+    public static List<string> Check(IConfiguration configuration, IReadOnlyList<(string Section, Type Type)> sections)
     {
         var errors = new List<string>();
         foreach (var (key, value) in configuration.AsEnumerable().OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -40,10 +44,10 @@ public static class ConfigurationSchema
             if (value is null) continue;
             var parts = key.Split(':');
             if (Free.Contains(parts[0], StringComparer.OrdinalIgnoreCase)) continue;
-            var section = Sections.FirstOrDefault(s => string.Equals(s.Section, parts[0], StringComparison.OrdinalIgnoreCase));
+            var section = sections.FirstOrDefault(s => string.Equals(s.Section, parts[0], StringComparison.OrdinalIgnoreCase));
             if (section.Type is null)
             {
-                errors.Add($"{key}: unknown section '{parts[0]}'; accepted: {string.Join(", ", Sections.Select(s => s.Section))}");
+                errors.Add($"{key}: unknown section '{parts[0]}'; accepted: {string.Join(", ", sections.Select(s => s.Section))}");
                 continue;
             }
             if (Resolve(section.Type, parts, 1, key, value) is { } problem) errors.Add(problem);

@@ -228,10 +228,15 @@ public sealed partial class ControlCycle
             if (State.AlarmSlots[i].Active) (active ??= []).Add(Alarms.Code(i));
             if (State.AlarmSlots[i].Unacknowledged) (unacknowledged ??= []).Add(Alarms.Code(i));
         }
+        // The cooling threshold the loop holds now, so a remote board can say "on target" without the recipe.
+        CoolingThreshold? cooling = State.Phase.IsActive() ? Recipe.CoolingFor(State.Phase) : null;
+        var measured = cooling is null ? default : State.Signal(cooling.MeasuredChannel);
         Volatile.Write(ref live, new LiveState(now, State.BatchId, State.Phase.Name(), State.Held, State.Held ? State.HoldCause : null,
             Math.Round(Decisions.SteamValvePercent, 2), Math.Round(Decisions.CoolingValvePercent, 2), Decisions.Receiver,
             Decisions.StrengthPercentVolume is { } s ? Math.Round(s, 2) : null, Decisions.CoverLayerAdvised,
-            (IReadOnlyList<string>?)active ?? [], (IReadOnlyList<string>?)unacknowledged ?? []));
+            (IReadOnlyList<string>?)active ?? [], (IReadOnlyList<string>?)unacknowledged ?? [],
+            State.BatchId is null ? null : State.StartedAt, cooling?.Channel,
+            cooling is not null && measured.IsGood ? Math.Round(measured.Value, 2) : null, cooling?.TargetCelsius, cooling?.MaximumCelsius));
     }
 
     private void SaveState(DateTimeOffset now)
@@ -308,7 +313,8 @@ public sealed partial class ControlCycle
 
 /// <summary>What a remote watcher sees of the still: phase, valves, receiver, strength and alarms, at one moment.</summary>
 public sealed record LiveState(DateTimeOffset At, string? BatchId, string Phase, bool Held, string? HoldCause, double SteamValvePercent, double CoolingValvePercent,
-    string? Receiver, double? StrengthPercentVolume, bool CoverLayerAdvised, IReadOnlyList<string> ActiveAlarms, IReadOnlyList<string> UnacknowledgedAlarms)
+    string? Receiver, double? StrengthPercentVolume, bool CoverLayerAdvised, IReadOnlyList<string> ActiveAlarms, IReadOnlyList<string> UnacknowledgedAlarms,
+    DateTimeOffset? StartedAt = null, string? CoolingChannel = null, double? CoolingCelsius = null, double? CoolingTargetCelsius = null, double? CoolingMaximumCelsius = null)
 {
     public static readonly LiveState Initial = new(DateTimeOffset.MinValue, null, "idle", false, null, 0, 100, null, null, false, [], []);
 

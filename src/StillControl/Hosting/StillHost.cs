@@ -17,7 +17,11 @@ namespace StillControl.Hosting;
 /// How the simulated still is run: its scenario, seed and pace. <paramref name="RealTime"/>: the service's own clock and timer
 /// (<c>run</c>); otherwise a simulated clock moved by the pacer, at <paramref name="Speed"/> times real time or, when null, flat out.
 /// </summary>
-public sealed record SimulationSetup(Scenario Scenario, int Seed, double? Speed, bool Resume, DateTimeOffset Start, TextWriter? Progress, TimeSpan StatusEvery, bool RealTime);
+public sealed record SimulationSetup(Scenario Scenario, int Seed, double? Speed, bool Resume, DateTimeOffset Start, TextWriter? Progress, TimeSpan StatusEvery, bool RealTime)
+{
+    /// <summary>Serve the web panel (section Panel) while this runs: <c>run</c>, and <c>simulate --panel</c>, which then runs until stopped.</summary>
+    public bool ServePanel { get; init; }
+}
 
 /// <summary>
 /// For tests of the Pi layer: its devices (a GpioDriver subclass and emulated chips) wired to the simulated still, whose
@@ -107,6 +111,19 @@ public static class StillHost
         }
         var simulated = !pi || rig is not null;
 
+        // The web panel: a Kestrel server inside this process that reads what the loop publishes (PanelFeed, an observer).
+        services.AddSingleton<IValidateOptions<Web.WebOptions>, Web.WebOptionsValidator>();
+        services.AddOptions<Web.WebOptions>().BindConfiguration(Web.WebOptions.Section).ValidateOnStart();
+        var servePanel = simulation.ServePanel && (builder.Configuration.GetSection(Web.WebOptions.Section).Get<Web.WebOptions>() ?? new Web.WebOptions()).Enabled;
+        if (servePanel)
+        {
+            services.AddSingleton(sp => new Panel.PanelFeed(recipe, sp.GetRequiredService<IOptions<StillOptions>>().Value.Name,
+                sp.GetRequiredService<IOptions<Web.WebOptions>>().Value.TimeZoneId()));
+            services.AddSingleton(sp => new Panel.PanelServer(sp.GetRequiredService<IOptions<Web.WebOptions>>().Value, sp.GetRequiredService<ControlCycle>(),
+                sp.GetRequiredService<Panel.PanelFeed>(), sp, sp.GetRequiredService<ILoggerFactory>()));
+            services.AddHostedService(sp => sp.GetRequiredService<Panel.PanelServer>());
+        }
+
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<ControlOptions>();
@@ -116,6 +133,10 @@ public static class StillHost
             {
                 cycle.AddObserver(sp.GetRequiredService<SimulatedDistiller>());
                 cycle.AddObserver(sp.GetRequiredService<FaultReactionWatch>());
+            }
+            if (servePanel)
+            {
+                cycle.AddObserver(sp.GetRequiredService<Panel.PanelFeed>());
             }
             if (simulation.Progress is { } progress)
             {
@@ -127,7 +148,7 @@ public static class StillHost
         {
             var simulationOptions = sp.GetRequiredService<IOptions<SimulationOptions>>().Value;
             return new SimulatedDistiller(sp.GetRequiredService<SimulatedStill>(), sp.GetRequiredService<FaultSchedule>(), simulation.Scenario,
-                simulation.Resume, TimeSpan.FromHours(simulationOptions.MaximumSimulatedHours), simulationOptions.Distiller, endWhenDone: !simulation.RealTime);
+                simulation.Resume, TimeSpan.FromHours(simulationOptions.MaximumSimulatedHours), simulationOptions.Distiller, endWhenDone: !simulation.RealTime && !simulation.ServePanel);
         });
         services.AddSingleton(sp => new FaultReactionWatch(simulation.Scenario, sp.GetRequiredService<FaultSchedule>(), sp.GetRequiredService<SimulatedStill>()));
         services.AddSingleton<IControlPacer>(sp =>

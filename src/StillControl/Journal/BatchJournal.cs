@@ -78,6 +78,7 @@ public sealed class BatchJournal : IDisposable
             CREATE INDEX IF NOT EXISTS events_by_batch ON events(batch_id, seq);
             CREATE TABLE IF NOT EXISTS checkpoints (batch_id TEXT PRIMARY KEY, t INTEGER NOT NULL, json TEXT NOT NULL);
             """);
+        MigrateMetadataColumn(connection);
         json = new Utf8JsonWriter(buffer);
         // Samples are the bulk of the journal: they go through SQLite's own statement API, without the ADO.NET layer's per-row cost.
         Check(raw.sqlite3_prepare_v2(connection.Handle,
@@ -91,6 +92,73 @@ public sealed class BatchJournal : IDisposable
         saveCheckpoint = Prepare("INSERT INTO checkpoints (batch_id, t, json) VALUES ($b, $t, $j) ON CONFLICT(batch_id) DO UPDATE SET t = excluded.t, json = excluded.json",
             "$b", "$t", "$j");
         lastCommitTimestamp = wallClock.GetTimestamp();
+    }
+
+    /// <summary>
+    /// Journals written before batch metadata existed have no <c>metadata_json</c> column: it is added (nullable, so every
+    /// existing row reads as "no metadata") the first time such a journal is opened for writing.
+    /// </summary>
+    public static void MigrateMetadataColumn(SqliteConnection connection)
+    {
+        if (HasColumn(connection, "batches", "metadata_json")) return;
+        using var command = connection.CreateCommand();
+        command.CommandText = "ALTER TABLE batches ADD COLUMN metadata_json TEXT";
+        command.ExecuteNonQuery();
+    }
+
+    public static bool HasColumn(SqliteConnection connection, string table, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM pragma_table_info($t) WHERE name = $c";
+        command.Parameters.AddWithValue("$t", table);
+        command.Parameters.AddWithValue("$c", column);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    /// <summary>
+    /// Stores a batch's metadata (replacing what it had) from any thread other than the control loop's: on a short connection
+    /// of its own, in an immediate transaction that waits (up to 10 s) for the loop's current commit, so the loop's connection
+    /// and transaction are never touched. False when the journal has no such batch, or the batch has ended (an ended batch is
+    /// never written again). Bad metadata is an <see cref="ArgumentException"/> naming the field, the value and what is accepted.
+    /// </summary>
+    public bool SetMetadata(string batchId, BatchMetadata m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        if (m.Problems() is { Count: > 0 } problems) throw new ArgumentException($"batch metadata: {string.Join("; ", problems)}", nameof(m));
+        using var own = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false, DefaultTimeout = 10 }.ToString());
+        own.Open();
+        using (var pragma = own.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA busy_timeout=10000;";
+            pragma.ExecuteNonQuery();
+        }
+        // BEGIN IMMEDIATE takes the write lock first (waiting for the loop's transaction to commit), so the update reads the
+        // batch row as the loop last committed it.
+        using var transaction = own.BeginTransaction(deferred: false);
+        using var command = own.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "UPDATE batches SET metadata_json = $m WHERE id = $b AND outcome IS NULL";
+        command.Parameters.AddWithValue("$m", m.IsEmpty ? DBNull.Value : m.ToJson());
+        command.Parameters.AddWithValue("$b", batchId);
+        var changed = command.ExecuteNonQuery();
+        transaction.Commit();
+        return changed > 0;
+    }
+
+    /// <summary>
+    /// The same as <see cref="SetMetadata"/> for code running on the control loop's own thread (the simulated distiller): in
+    /// the loop's transaction, committed with its next commit. Never call it from another thread.
+    /// </summary>
+    public bool SetMetadataOnLoop(string batchId, BatchMetadata m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        if (m.Problems() is { Count: > 0 } problems) throw new ArgumentException($"batch metadata: {string.Join("; ", problems)}", nameof(m));
+        using var command = connection.CreateCommand();
+        command.Transaction = Transaction();
+        command.CommandText = "UPDATE batches SET metadata_json = $m WHERE id = $b AND outcome IS NULL";
+        command.Parameters.AddWithValue("$m", m.IsEmpty ? DBNull.Value : m.ToJson());
+        command.Parameters.AddWithValue("$b", batchId);
+        return command.ExecuteNonQuery() > 0;
     }
 
     /// <summary>Whether the journal already holds a batch with this id (any outcome).</summary>

@@ -17,14 +17,14 @@ public sealed class NotificationCenter : IDisposable
     /// <summary>Event kinds that open an incident, by category; and the kinds that close one.</summary>
     private static readonly Dictionary<string, string> Opens = new(StringComparer.Ordinal)
     {
-        [PlantKinds.AlarmRaised] = "alarm", [PlantKinds.Held] = "hold", [PlantKinds.Advisory] = "advisory",
-        [PlantKinds.Offline] = "offline", [PlantKinds.Backlog] = "backlog",
+        [PlantEventKinds.AlarmRaised] = "alarm", [PlantEventKinds.Held] = "hold", [PlantEventKinds.Advisory] = "advisory",
+        [PlantEventKinds.Offline] = "offline", [PlantEventKinds.Backlog] = "backlog",
     };
 
     private static readonly Dictionary<string, string> Closes = new(StringComparer.Ordinal)
     {
-        [PlantKinds.AlarmCleared] = "alarm", [PlantKinds.Released] = "hold", [PlantKinds.AdvisoryDone] = "advisory",
-        [PlantKinds.Online] = "offline", [PlantKinds.BacklogCleared] = "backlog",
+        [PlantEventKinds.AlarmCleared] = "alarm", [PlantEventKinds.Released] = "hold", [PlantEventKinds.AdvisoryDone] = "advisory",
+        [PlantEventKinds.Online] = "offline", [PlantEventKinds.BacklogCleared] = "backlog",
     };
 
     /// <summary>A digest carries at most this many messages; more wait for the next one.</summary>
@@ -94,16 +94,16 @@ public sealed class NotificationCenter : IDisposable
             else if (Closes.TryGetValue(clean.Kind, out category))
             {
                 // A release ends any hold and a still back online ends its silence; the others end the condition with their code.
-                var code = clean.Kind is PlantKinds.Released or PlantKinds.Online || clean.Code.Length == 0 ? null : clean.Code;
+                var code = clean.Kind is PlantEventKinds.Released or PlantEventKinds.Online || clean.Code.Length == 0 ? null : clean.Code;
                 if (Outbox.Clear(clean, category, code, now).Count > 0) WakeAll();
             }
-            else if (clean.Kind == PlantKinds.AlarmAcknowledged)
+            else if (clean.Kind == PlantEventKinds.AlarmAcknowledged)
             {
                 Outbox.Acknowledge(clean.Site, clean.Still, clean.Code.Length == 0 ? null : clean.Code, string.IsNullOrEmpty(clean.Message) ? "operator at the still" : clean.Message, clean.At);
             }
             else
             {
-                logger.LogWarning("Notifications: event kind '{Kind}' from {Site}/{Still} is not one of {Kinds}; ignored", clean.Kind, clean.Site, clean.Still, string.Join(", ", PlantKinds.All));
+                logger.LogWarning("Notifications: event kind '{Kind}' from {Site}/{Still} is not one of {Kinds}; ignored", clean.Kind, clean.Site, clean.Still, string.Join(", ", PlantEventKinds.All));
             }
         }
         catch (SqliteException ex)

@@ -157,6 +157,19 @@ public sealed class JournalQuery : IDisposable
         return (state, reader.GetString(1), reader.IsDBNull(2) ? "unfinished" : reader.GetString(2), reader.IsDBNull(3) ? null : FromMs(reader.GetInt64(3)));
     }
 
+    /// <summary>
+    /// A batch's metadata (grain lot and mass, pit, notes); null when it has none, when the stored value is damaged, or when the
+    /// journal predates metadata (it is opened read-only here, so its migration waits for the next service to open it).
+    /// </summary>
+    public BatchMetadata? Metadata(string id)
+    {
+        if (!HasTables || !BatchJournal.HasColumn(connection, "batches", "metadata_json")) return null;
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT metadata_json FROM batches WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        return BatchMetadata.FromJson(command.ExecuteScalar() as string);
+    }
+
     /// <summary>Every sample of a batch, oldest first.</summary>
     public List<SampleRow> Samples(string batchId)
     {

@@ -106,6 +106,8 @@ public sealed class Scenario
     /// <summary>Fit a position transmitter on the steam valve (<c>steam-valve-position</c>).</summary>
     public bool ValvePositionFeedback { get; set; }
     public StillModelParameters Still { get; set; } = new();
+    /// <summary>What the distiller would enter on the panel's start form (grain lot and mass, pit, notes): stored with the batch.</summary>
+    public Journal.BatchMetadata? Metadata { get; set; }
 
     public static readonly JsonSerializerOptions Options = new()
     {
@@ -134,6 +136,10 @@ public sealed class Scenario
             return (null, [$"{(path.Length == 0 ? "(scenario)" : path)} (line {ex.LineNumber + 1}): {message}"]);
         }
         var errors = new List<string>();
+        if (scenario.Metadata is { } metadata)
+        {
+            errors.AddRange(metadata.Problems().Select(p => $"metadata.{p}"));
+        }
         for (var i = 0; i < scenario.Faults.Count; i++)
         {
             var fault = scenario.Faults[i];

@@ -31,6 +31,7 @@ public sealed class SimulatedDistiller : ICycleObserver, ICheckpointSource
     private DateTimeOffset? ackDueAt;
     private DateTimeOffset? resumeDueAt;
     private DateTimeOffset? firstStepAt;
+    private string? metadataWrittenFor;
 
     public SimulatedDistiller(SimulatedStill still, FaultSchedule schedule, Scenario scenario, bool resumeAfterPowerLoss, TimeSpan maximumSimulated, bool actAsDistiller = true, bool endWhenDone = true)
     {
@@ -54,7 +55,14 @@ public sealed class SimulatedDistiller : ICycleObserver, ICheckpointSource
         firstStepAt ??= now;
         schedule.Observe(state);
 
+        if (scenario.Metadata is { } metadata && state.BatchId is { } batch && metadataWrittenFor != batch && !state.Phase.IsFinished())
+        {
+            // As the start form would: the batch's grain lot, mass, pit and notes, written with the loop's next commit.
+            metadataWrittenFor = batch;
+            cycle.Journal.SetMetadataOnLoop(batch, metadata);
+        }
         if (actAsDistiller) ActAsDistiller(cycle, state, decisions, now);
+        else CrewOnly(state, decisions, now);
         ScenarioActions(cycle, now);
         if (sealDue is { } seal && now >= seal.At)
         {
@@ -123,6 +131,29 @@ public sealed class SimulatedDistiller : ICycleObserver, ICheckpointSource
                 resumeDueAt = now + RetryInterval;
                 cycle.Submit(new OperatorCommand(CommandKind.Resume, "distiller", "simulation"));
             }
+        }
+    }
+
+    /// <summary>
+    /// The simulated distiller is off (a person works the batch from the panel): nobody here gives a command, but the crew at the
+    /// still still does the physical work the commands stand for: the first layer when a batch starts, a layer on each cover
+    /// advice, the lid once the barrel is full or as soon as a seal was accepted.
+    /// </summary>
+    private void CrewOnly(BatchState state, Decisions decisions, DateTimeOffset now)
+    {
+        if (state.Phase == Phase.Loading && still.Model.LoadedLayers == 0) still.Model.AddLayer();
+        foreach (var e in decisions.Events)
+        {
+            if (e.Kind == EventKind.CommandAccepted && e.Code == CommandKind.Seal.Name()) still.Model.Seal();
+        }
+        if (state.Phase != Phase.Loading || state.Held) return;
+        if (decisions.CoverLayerAdvised && !coverWasAdvised) coverDueAt = now + TimeSpan.FromSeconds(scenario.Distiller.ReactionSeconds);
+        coverWasAdvised = decisions.CoverLayerAdvised;
+        if (coverDueAt is { } due && now >= due)
+        {
+            coverDueAt = null;
+            if (!still.Model.Full) still.Model.AddLayer();
+            else still.Model.Seal();
         }
     }
 
