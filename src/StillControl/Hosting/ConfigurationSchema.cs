@@ -19,7 +19,6 @@ public static class ConfigurationSchema
         (StillOptions.Section, typeof(StillOptions)), (HardwareOptions.Section, typeof(HardwareOptions)), (ControlLoopOptions.Section, typeof(ControlLoopOptions)),
         (JournalOptions.Section, typeof(JournalOptions)), (RecipeOptions.Section, typeof(RecipeOptions)), (SimulationOptions.Section, typeof(SimulationOptions)),
         (Telemetry.MqttOptions.Section, typeof(Telemetry.MqttOptions)), (History.HistoryOptions.Section, typeof(History.HistoryOptions)),
-        (Notifications.NotificationOptions.Section, typeof(Notifications.NotificationOptions)),
         (Web.WebOptions.Section, typeof(Web.WebOptions)),
     ];
 

@@ -33,6 +33,7 @@ public static class PlantHost
     /// <summary>The plant modules, in start order. Archive and notifications: add one line each here.</summary>
     public static IReadOnlyList<IPlantModule> Modules { get; } =
     [
+        new Notifications.NotificationsPlantModule(),
     ];
 
     /// <summary>The configuration sections <c>plant</c> accepts; any other key is an error naming it.</summary>
