@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,6 +17,10 @@ namespace StillControl.Notifications;
 public sealed class NotificationsPlantModule : IPlantModule
 {
     public IEnumerable<(string Section, Type Type)> Sections => [(NotificationOptions.Section, typeof(NotificationOptions))];
+
+    /// <summary>Every problem with <c>Notifications</c> (key, value, what is accepted), for the plant's check before anything starts.</summary>
+    public static List<string> Problems(IConfiguration configuration) =>
+        NotificationOptionsValidator.Check(configuration.GetSection(NotificationOptions.Section).Get<NotificationOptions>() ?? new NotificationOptions());
 
     public void AddServices(WebApplicationBuilder builder)
     {

@@ -52,6 +52,7 @@ public static class PlantHost
         if (new MqttOptionsValidator().Validate(null, mqtt) is { Failed: true } m) problems.AddRange(m.Failures);
         if (!web.Enabled) problems.Add("Panel:Enabled = false: the plant is its board; leave the key out");
         problems.AddRange(web.Problems());
+        problems.AddRange(Notifications.NotificationsPlantModule.Problems(configuration));
         return problems;
     }
 
