@@ -21,6 +21,30 @@ public static class PlantCommand
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
+        var overrides = Configuration(args);
+
+        var problems = PlantHost.Problems(new ConfigurationBuilder().AddInMemoryCollection(overrides).Build());
+        if (problems.Count > 0) throw new OptionsValidationException(PlantOptions.Section, typeof(PlantOptions), problems);
+
+        await using var app = PlantHost.Build(overrides, LogLevel.Information);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException ex)
+        {
+            error.WriteLine($"stillcontrol: plant: the board cannot listen on {overrides.GetValueOrDefault("Panel:Urls") ?? new Web.WebOptions().Urls}: {ex.Message}");
+            return 1;
+        }
+        output.WriteLine($"plant: board on {string.Join(", ", app.Urls)}; watching MQTT {overrides.GetValueOrDefault("Mqtt:Host") ?? "127.0.0.1"}:{overrides.GetValueOrDefault("Mqtt:Port") ?? "1883"}");
+        output.Flush();
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    /// <summary>The configuration <c>plant</c> runs with: the --config file, STILLCONTROL_ variables, then the options.</summary>
+    public static Dictionary<string, string?> Configuration(string[] args)
+    {
         var a = Arguments.Parse(args, "plant", [], ["--config", "--mqtt", "--archive", "--panel", "--users"]);
         if (a.Positionals.Count > 0) throw new BadInputException($"plant: unexpected argument '{a.Positionals[0]}'");
         var overrides = Load(a.Value("--config"));
@@ -45,24 +69,7 @@ public static class PlantCommand
         overrides.TryAdd("Logging:LogLevel:Default", "Information");
         overrides.TryAdd("Logging:LogLevel:Microsoft.AspNetCore", "Warning");
         overrides.TryAdd("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
-
-        var problems = PlantHost.Problems(new ConfigurationBuilder().AddInMemoryCollection(overrides).Build());
-        if (problems.Count > 0) throw new OptionsValidationException(PlantOptions.Section, typeof(PlantOptions), problems);
-
-        await using var app = PlantHost.Build(overrides, LogLevel.Information);
-        try
-        {
-            await app.StartAsync();
-        }
-        catch (IOException ex)
-        {
-            error.WriteLine($"stillcontrol: plant: the board cannot listen on {overrides.GetValueOrDefault("Panel:Urls") ?? new Web.WebOptions().Urls}: {ex.Message}");
-            return 1;
-        }
-        output.WriteLine($"plant: board on {string.Join(", ", app.Urls)}; watching MQTT {overrides.GetValueOrDefault("Mqtt:Host") ?? "127.0.0.1"}:{overrides.GetValueOrDefault("Mqtt:Port") ?? "1883"}");
-        output.Flush();
-        await app.WaitForShutdownAsync();
-        return 0;
+        return overrides;
     }
 
     /// <summary>The --config file, then STILLCONTROL_ variables; appsettings.json beside the program is the still's and does not count here.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 
 namespace StillControl.History;
 
@@ -30,7 +31,7 @@ public class CentralComposeTests
         var central = Path.Combine(TestFiles.Repository(), "deploy", "central");
         var compose = Yaml(Path.Combine(central, "compose.yaml"));
         var services = compose.GetProperty("services");
-        foreach (var name in new[] { "mosquitto", "influxdb", "grafana", "victoriametrics" }) Assert.True(services.TryGetProperty(name, out _), name);
+        foreach (var name in new[] { "mosquitto", "influxdb", "grafana", "victoriametrics", "plant" }) Assert.True(services.TryGetProperty(name, out _), name);
 
         var grafanaMounts = new Dictionary<string, string>();
         foreach (var service in services.EnumerateObject())
@@ -75,5 +76,40 @@ public class CentralComposeTests
         // The stills' secrets and the database passwords come from .env, which is never in the repository.
         Assert.False(File.Exists(Path.Combine(central, ".env")));
         Assert.Contains(".env", File.ReadAllText(Path.Combine(TestFiles.Repository(), ".gitignore")));
+    }
+
+    [Fact]
+    public void The_plant_runs_beside_the_broker_from_this_repository_with_a_configuration_the_plant_accepts_and_the_broker_speaks_TLS_outside()
+    {
+        var central = Path.Combine(TestFiles.Repository(), "deploy", "central");
+        var services = Yaml(Path.Combine(central, "compose.yaml")).GetProperty("services");
+        var plant = services.GetProperty("plant");
+        var build = plant.GetProperty("build");
+        var context = Path.GetFullPath(Path.Combine(central, build.GetProperty("context").GetString()!));
+        Assert.True(File.Exists(Path.Combine(context, "StillControl.sln")), $"the plant's build context {context} is not the repository");
+        var dockerfile = File.ReadAllText(Path.Combine(context, build.GetProperty("dockerfile").GetString()!));
+        Assert.Contains("dotnet publish src/StillControl", dockerfile);
+        Assert.Contains("\"plant\", \"--config\", \"/etc/stillcontrol/plant.json\"", dockerfile);
+        Assert.Contains(plant.GetProperty("depends_on").EnumerateArray(), d => d.GetString() == "mosquitto");
+        // Only STILLCONTROL_ variables reach the program; the password comes from .env.
+        foreach (var variable in plant.GetProperty("environment").EnumerateObject()) Assert.StartsWith("STILLCONTROL_", variable.Name);
+        Assert.Contains("PLANT_MQTT_PASSWORD", File.ReadAllText(Path.Combine(central, ".env.example")));
+
+        // The configuration it mounts passes the plant's own check, and points at the broker service and the ports published.
+        var mount = plant.GetProperty("volumes").EnumerateArray().Select(v => v.GetString()!).Single(v => v.EndsWith(":/etc/stillcontrol/plant.json:ro", StringComparison.Ordinal));
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddJsonFile(Path.GetFullPath(Path.Combine(central, mount.Split(':')[0]))).Build();
+        Assert.Empty(StillControl.Plant.PlantHost.Problems(configuration));
+        Assert.Equal("mosquitto", configuration["Mqtt:Host"]);
+        Assert.Equal("plant", configuration["Mqtt:Username"]);
+        var boardPort = new Uri(configuration["Panel:Urls"]!).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(plant.GetProperty("ports").EnumerateArray(), p => p.GetString() == $"{boardPort}:{boardPort}");
+        // The stills reach the broker over TLS only; the plain listener stays inside the compose network.
+        var brokerPorts = services.GetProperty("mosquitto").GetProperty("ports").EnumerateArray().Select(p => p.GetString()).ToList();
+        Assert.Equal(["8883:8883"], brokerPorts);
+        var conf = File.ReadAllText(Path.Combine(central, "mosquitto", "mosquitto.conf"));
+        Assert.Contains("use_username_as_clientid true", conf);
+        Assert.Contains("allow_anonymous false", conf);
+        Assert.Contains("listener 8883", conf);
+        Assert.True(Directory.Exists(Path.Combine(central, "certs")));
     }
 }
