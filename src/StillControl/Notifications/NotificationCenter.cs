@@ -51,7 +51,8 @@ public sealed class NotificationCenter : IDisposable
         this.logger = logger ?? NullLogger.Instance;
         zone = options.TimeZone is { } id && NotificationOptionsValidator.TryZone(id, out var z) ? z : null;
         http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
-        Outbox = new NotificationOutbox(options.OutboxPath);
+        // Without targets nothing is ever queued: no file is made (a plant without notifications leaves no outbox behind).
+        Outbox = new NotificationOutbox(options.Targets.Count > 0 ? options.OutboxPath : ":memory:");
         try
         {
             var names = new List<string>();
