@@ -13,9 +13,11 @@ cd "$(dirname "$0")/.."
 # (ps) for the leftover-process check at the end. fonts-wqy-microhei: a Chinese font for the panel's browser tests and
 # screenshots (chromium draws Chinese as empty boxes without one). postgresql: a real PostgreSQL server for the central batch
 # archive's tests, which make their own cluster with initdb in a temporary folder and run it as the postgres user on a free
-# loopback port (tests/StillControl.Tests/Archive/PostgresServer.cs; setpriv, from util-linux, switches to that user).
+# loopback port (tests/StillControl.Tests/Archive/PostgresServer.cs; setpriv, from util-linux, switches to that user). python3-aiosmtpd:
+# the real SMTP server the notification tests mail to (its dependencies python3-attr and python3-public are hard
+# dependencies, installed with it).
 PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3 python3-pymodbus python3-serial python3-serial-asyncio systemd
-  python3-yaml util-linux chromium openssl curl procps fonts-wqy-microhei postgresql)
+  python3-yaml util-linux chromium openssl curl procps fonts-wqy-microhei postgresql python3-aiosmtpd)
 missing=()
 for package in "${PACKAGES[@]}"; do
   # "install ok installed" only: a removed package whose configuration files remain still answers dpkg -s.
@@ -43,7 +45,7 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
 fi
 
 # Every Python module a test imports, checked before anything runs: a missing one is named here, not as 18 failed tests.
-/usr/bin/python3 -c 'import pymodbus, serial, serial_asyncio, yaml' || { echo "a Python module the tests import is missing" >&2; exit 1; }
+/usr/bin/python3 -c 'import pymodbus, serial, serial_asyncio, yaml, aiosmtpd' || { echo "a Python module the tests import is missing" >&2; exit 1; }
 
 # No MSBuild or compiler server outlives the run: they would count as processes the tests left behind.
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

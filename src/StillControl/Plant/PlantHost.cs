@@ -34,6 +34,7 @@ public static class PlantHost
     public static IReadOnlyList<IPlantModule> Modules { get; } =
     [
         new Archive.ArchivePlantModule(),
+        new Notifications.NotificationsPlantModule(),
     ];
 
     /// <summary>The configuration sections <c>plant</c> accepts; any other key is an error naming it.</summary>
@@ -52,6 +53,7 @@ public static class PlantHost
         if (new MqttOptionsValidator().Validate(null, mqtt) is { Failed: true } m) problems.AddRange(m.Failures);
         if (!web.Enabled) problems.Add("Panel:Enabled = false: the plant is its board; leave the key out");
         problems.AddRange(web.Problems());
+        problems.AddRange(Notifications.NotificationsPlantModule.Problems(configuration));
         return problems;
     }
 

@@ -30,7 +30,7 @@ public sealed class PlantRig : IAsyncDisposable
     public Uri Board => new($"http://127.0.0.1:{Port}/");
     public string UsersFile => Files.PathOf("users.json");
 
-    public static async Task<PlantRig> StartAsync(int mqttPort, int silentAfterSeconds = 60)
+    public static async Task<PlantRig> StartAsync(int mqttPort, int silentAfterSeconds = 60, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var rig = new PlantRig();
         try
@@ -45,6 +45,7 @@ public sealed class PlantRig : IAsyncDisposable
                 ["Panel:UsersFile"] = rig.UsersFile,
                 ["Logging:LogLevel:Default"] = "Warning",
             };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) overrides[key] = value;
             Assert.Empty(PlantHost.Problems(new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(overrides).Build()));
             rig.App = PlantHost.Build(overrides, LogLevel.Warning);
             rig.Registry.Changed += rig.Events.Enqueue;
@@ -59,10 +60,10 @@ public sealed class PlantRig : IAsyncDisposable
     }
 
     /// <summary>A simulated still publishing to the broker as NAME at SITE, paced at <paramref name="speed"/> times real time.</summary>
-    public StillControlProcess StartStill(string site, string name, int mqttPort, double speed = 5)
+    public StillControlProcess StartStill(string site, string name, int mqttPort, double speed = 5, params string[] more)
     {
-        var still = StillControlProcess.Start(Files.Folder, "simulate", "--still", name, "--site", site, "--speed", speed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--mqtt", $"127.0.0.1:{mqttPort}", "--journal", Files.PathOf($"{site}-{name}.db"));
+        var still = StillControlProcess.Start(Files.Folder, ["simulate", "--still", name, "--site", site, "--speed", speed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--mqtt", $"127.0.0.1:{mqttPort}", "--journal", Files.PathOf($"{site}-{name}.db"), .. more]);
         stills.Add(still);
         return still;
     }
