@@ -117,7 +117,7 @@ public sealed class SoakRun : IDisposable
         }
         if (deck.Count > 0) Note($"not injected (the last batch ended first): {string.Join(", ", deck)}");
         // The retained command is cleared, as an operator would once they noticed it.
-        Mosquitto.Publish(broker.AnonymousPort, CommandTopic, "", "-r", "-n");
+        Publish("-r", "-n");
     }
 
     private string[] Arguments(int seed, bool resume)
@@ -357,7 +357,7 @@ public sealed class SoakRun : IDisposable
                 SendBytes(Encoding.UTF8.GetBytes("{\"id\":\"huge\",\"operator\":\"" + new string('x', 512 * 1024) + "\"}")); // far over the limit
                 Send("hold the steam please"); // not JSON
                 Send("[1,2,3]"); // JSON, not an object
-                Mosquitto.Publish(broker.AnonymousPort, CommandTopic, "", "-n"); // empty
+                Publish("-n"); // empty
                 GarbageWithoutId += 6;
                 var typed = $"garbage-{n:000}";
                 Track(typed, "garbage", "(unreadable)");
@@ -414,6 +414,15 @@ public sealed class SoakRun : IDisposable
         if (pub.ExitCode != 0) throw new InvalidOperationException($"mosquitto_pub -f failed: {pub.StandardError.ReadToEnd()}");
     }
 
+    /// <summary>mosquitto_pub to the command topic with these options and no -m (an empty message, a retained one cleared).</summary>
+    private void Publish(params string[] options)
+    {
+        using var pub = System.Diagnostics.Process.Start(new ProcessStartInfo("mosquitto_pub", ["-h", "127.0.0.1", "-p", $"{broker.AnonymousPort}", "-t", CommandTopic, "-q", "1", .. options])
+            { UseShellExecute = false, RedirectStandardError = true })!;
+        pub.WaitForExit();
+        if (pub.ExitCode != 0) throw new InvalidOperationException($"mosquitto_pub {string.Join(' ', options)} failed: {pub.StandardError.ReadToEnd()}");
+    }
+
     private void SendLines(IEnumerable<string> lines)
     {
         using var pub = System.Diagnostics.Process.Start(new ProcessStartInfo("mosquitto_pub", ["-h", "127.0.0.1", "-p", $"{broker.AnonymousPort}", "-t", CommandTopic, "-q", "1", "-l"])
@@ -426,9 +435,22 @@ public sealed class SoakRun : IDisposable
 
     private static string Tail(string text) => text.Length <= 600 ? text.Trim() : "…" + text[^600..].Trim();
 
+    private int snapshots;
+
+    /// <summary>
+    /// A read-only connection to a copy of a journal file (and its write-ahead log) taken while no service runs. SQLite resolves
+    /// symbolic links itself, so it cannot open a file through the magic /proc/PID/root link; the kernel's file API can copy it.
+    /// </summary>
     public SqliteConnection OpenJournal(string name = "journal.db")
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = disk.Outside(name), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        // The previous copy's connection is closed by now (every caller disposes it): only one copy is kept at a time.
+        if (snapshots > 0 && Directory.Exists(files.PathOf($"snapshot-{snapshots}"))) Directory.Delete(files.PathOf($"snapshot-{snapshots}"), recursive: true);
+        var folder = files.PathOf($"snapshot-{++snapshots}");
+        Directory.CreateDirectory(folder);
+        var copy = Path.Combine(folder, name);
+        File.Copy(disk.Outside(name), copy);
+        if (File.Exists(disk.Outside(name + "-wal"))) File.Copy(disk.Outside(name + "-wal"), copy + "-wal");
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = copy, Pooling = false }.ToString());
         connection.Open();
         return connection;
     }

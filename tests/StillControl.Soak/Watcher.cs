@@ -67,8 +67,11 @@ public sealed class Watcher : IDisposable
         }
     }
 
+    private readonly StreamWriter? raw = Environment.GetEnvironmentVariable("SOAK_RAW") is { Length: > 0 } path ? new StreamWriter(path) { AutoFlush = true } : null;
+
     private void Take(string line)
     {
+        lock (gate) raw?.WriteLine(line.Length > 300 ? line[..300] : line);
         var first = line.IndexOf(' ');
         var second = first < 0 ? -1 : line.IndexOf(' ', first + 1);
         if (second < 0)
@@ -186,6 +189,7 @@ public sealed class Watcher : IDisposable
 
     public void Dispose()
     {
+        lock (gate) raw?.Dispose();
         try
         {
             if (!process.HasExited)

@@ -151,6 +151,9 @@ public sealed partial class MqttLink : BackgroundService
     {
         var builder = new MqttClientOptionsBuilder()
             .WithClientId(clientId)
+            // MQTT 5 for "retain as published" on the command subscription: with 3.1.1 the broker clears the retain flag of a
+            // retained message it hands to a subscription already in place, and the link could not tell it from a live command.
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithTcpServer(options.Host ?? "127.0.0.1", options.Host is null ? options.EmbeddedPort : options.Port)
             .WithCleanSession(true) // a command queued while the still was unreachable must not run later
             .WithTimeout(TimeSpan.FromSeconds(10))
@@ -190,7 +193,9 @@ public sealed partial class MqttLink : BackgroundService
         }
         LastError = null;
         await PublishAsync(topics.Availability, "online"u8.ToArray(), retain: true, cancellationToken);
-        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(topics.Command, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken);
+        // Retain as published: a retained command keeps its retain flag whenever it arrives, so it is refused and never runs.
+        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(new MqttTopicFilterBuilder().WithTopic(topics.Command)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainAsPublished(true).Build()).Build(), cancellationToken);
         if (options.HomeAssistantDiscovery && !discoveryRefused)
         {
             try
