@@ -24,6 +24,7 @@ public sealed partial class HistoryForwarder : BackgroundService
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool draining;
     private readonly BacklogAlarm backlog;
+    private bool cursorUnstored;
 
     /// <param name="audit">Where alarms about the backlog go (the control cycle's journal queue).</param>
     public HistoryForwarder(HistoryOptions options, Action<ControllerEvent> audit, string journalPath, string site, string still, ILogger<HistoryForwarder> logger)
@@ -85,7 +86,10 @@ public sealed partial class HistoryForwarder : BackgroundService
                 failing = false;
                 backoff = TimeSpan.FromSeconds(1);
                 cursor = batch.Cursor;
-                reader.SaveCursor(CursorName, cursor);
+                // A cursor that cannot be stored (a full disk) is one error in the log; the forwarder goes on from its cursor in memory.
+                var problem = reader.TrySaveCursor(CursorName, cursor);
+                if (problem is not null && !cursorUnstored) LogCursorNotStored(JournalReader.CursorPath(journalPath), problem);
+                cursorUnstored = problem is not null;
                 Written += batch.Lines.Count;
                 next = prefetched;
                 backlog.Check(reader, cursor);
@@ -119,6 +123,9 @@ public sealed partial class HistoryForwarder : BackgroundService
         }
         await base.StopAsync(cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "History cursor could not be stored in {Path} ({Reason}): forwarding goes on; after a restart the rows since the last stored cursor are written once more")]
+    private partial void LogCursorNotStored(string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "History write to {Url} failed: {Reason}; the journal keeps the backlog and retries")]
     private partial void LogWriteFailed(string url, string reason);

@@ -48,6 +48,7 @@ public sealed partial class MqttLink : BackgroundService
     private bool discoveryRefused;
     private readonly BacklogAlarm backlog;
     private DateTimeOffset lastStateAt;
+    private bool cursorUnstored;
 
     public MqttLink(MqttOptions options, ControlCycle cycle, string journalPath, string site, string still, ILogger<MqttLink> logger)
     {
@@ -253,7 +254,10 @@ public sealed partial class MqttLink : BackgroundService
         var sent = cursor != start;
         if (sent)
         {
-            reader.SaveCursor(CursorName, cursor);
+            // A cursor that cannot be stored is one warning, never a reason to send the same rows again and again.
+            var problem = reader.TrySaveCursor(CursorName, cursor);
+            if (problem is not null && !cursorUnstored) LogCursorNotStored(JournalReader.CursorPath(journalPath), problem);
+            cursorUnstored = problem is not null;
         }
         return (sent, cursor);
     }
@@ -455,6 +459,9 @@ public sealed partial class MqttLink : BackgroundService
         client.Dispose();
         base.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "MQTT cursor could not be stored in {Path} ({Reason}): forwarding goes on; after a restart the rows since the last stored cursor are sent once more")]
+    private partial void LogCursorNotStored(string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Remote command id {Id} could not be remembered ({Reason}): a repeat of it would be judged again")]
     private partial void LogCommandIdNotKept(string id, string reason);
