@@ -147,9 +147,9 @@ public sealed partial class SoakCheck
     });
 
     /// <summary>
-    /// History read back from VictoriaMetrics (deduplicating per series and millisecond, as InfluxDB identifies a point by series
-    /// and time): a sample is its batch and time (steam_valve_percent, compared with the journal's), an event its seq field
-    /// (compared by batch, time, kind and code). A resent point is the same point, so extra copies are not visible here.
+    /// History read back from VictoriaMetrics (without deduplication, so every point written is seen, repeats included): a sample
+    /// is its batch and time (steam_valve_percent, compared with the journal's), an event its seq field (compared by batch, time
+    /// in ms, kind and code). Extra points with the same values are what the forwarder's at-least-once writes allow.
     /// </summary>
     private async Task<(Tally Samples, Tally Events)> HistoryAsync(List<Sample> samples, List<Event> events)
     {
@@ -159,7 +159,7 @@ public sealed partial class SoakCheck
         var end = all.Max() / 1000 + 60;
         var steam = await ExportAsync("stillcontrol_sample_steam_valve_percent", start, end);
         var byKey = steam.GroupBy(p => (Batch: p.Labels.GetValueOrDefault("batch", "none"), p.Timestamp)).ToDictionary(g => g.Key, g => g.Select(p => p.Value).ToList());
-        long lost = 0, different = 0, delivered = 0;
+        long lost = 0, different = 0, delivered = 0, same = 0;
         var journalKeys = new HashSet<(string, long)>();
         foreach (var s in samples)
         {
@@ -167,16 +167,18 @@ public sealed partial class SoakCheck
             if (!byKey.TryGetValue((s.Batch, s.T), out var values)) { lost++; continue; }
             delivered++;
             if (values.Any(v => v != s.Steam)) different++;
+            else same += values.Count - 1;
         }
-        var sampleTally = new Tally(samples.Count, delivered, lost, 0, different, byKey.Keys.Count(k => !journalKeys.Contains(k)));
+        var sampleTally = new Tally(samples.Count, delivered, lost, same, different, byKey.Keys.Count(k => !journalKeys.Contains(k)));
 
         var seqs = await ExportAsync("stillcontrol_event_seq", start, end);
         var bySeq = seqs.GroupBy(p => (long)p.Value).ToDictionary(g => g.Key, g => g.ToList());
-        long eventsLost = 0, eventsDifferent = 0, eventsDelivered = 0;
+        long eventsLost = 0, eventsDifferent = 0, eventsDelivered = 0, eventsSame = 0;
         foreach (var e in events)
         {
             if (!bySeq.TryGetValue(e.Seq, out var points)) { eventsLost++; continue; }
             eventsDelivered++;
+            eventsSame += points.Count - 1;
             if (points.Any(p => p.Timestamp != e.T || p.Labels.GetValueOrDefault("batch", "none") != e.Batch
                                 || p.Labels.GetValueOrDefault("kind") != e.Kind || p.Labels.GetValueOrDefault("code") != e.Code))
             {
@@ -184,7 +186,7 @@ public sealed partial class SoakCheck
             }
         }
         var eventSeqs = events.Select(e => e.Seq).ToHashSet();
-        var eventTally = new Tally(events.Count, eventsDelivered, eventsLost, 0, eventsDifferent, bySeq.Keys.Count(k => !eventSeqs.Contains(k)));
+        var eventTally = new Tally(events.Count, eventsDelivered, eventsLost, eventsSame, eventsDifferent, bySeq.Keys.Count(k => !eventSeqs.Contains(k)));
         if (eventsLost > 0)
         {
             // Name a few, with what they have in common, for the report.
@@ -217,12 +219,12 @@ public sealed partial class SoakCheck
     private void Delivery(List<Sample> samples, List<Event> events, (Tally Samples, Tally Events) mqtt, (Tally Samples, Tally Events) history,
         (long Samples, long Events) mqttBehind, (long Samples, long Events) historyBehind)
     {
-        table.AppendLine("| rows | journal | MQTT received | MQTT lost | MQTT extra copies, same bytes | MQTT different values | MQTT unknown | history stored | history lost | history different values | history unknown | left behind cursor (MQTT / history) |");
-        table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        table.AppendLine("| rows | journal | MQTT received | MQTT lost | MQTT extra copies, same bytes | MQTT different values | MQTT unknown | history stored | history lost | history extra points, same values | history different values | history unknown | left behind cursor (MQTT / history) |");
+        table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         void Row(string name, Tally m, Tally h, long mqttLeft, long historyLeft)
         {
             table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {m.Expected} | {m.Delivered} | {m.Lost} | {m.SameCopies} | {m.Different} | {m.Unknown} | {h.Delivered} | {h.Lost} | {h.Different} | {h.Unknown} | {mqttLeft} / {historyLeft} |"));
+                $"| {name} | {m.Expected} | {m.Delivered} | {m.Lost} | {m.SameCopies} | {m.Different} | {m.Unknown} | {h.Delivered} | {h.Lost} | {h.SameCopies} | {h.Different} | {h.Unknown} | {mqttLeft} / {historyLeft} |"));
             if (m.Lost > 0) Fail($"{name}: {m.Lost} journal rows never reached the MQTT subscriber");
             if (m.Different > 0) Fail($"{name}: {m.Different} rows reached MQTT with values other than the journal's");
             if (m.Unknown > 0) Fail($"{name}: {m.Unknown} sequences on MQTT the journal does not hold");

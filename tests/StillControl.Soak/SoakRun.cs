@@ -70,7 +70,7 @@ public sealed class SoakRun : IDisposable
         try
         {
             broker = new Mosquitto(persistent: true);
-            database = new VictoriaMetrics();
+            database = new VictoriaMetrics(deduplicate: false);
             disk = new JournalDisk(files.PathOf("journal-disk"), settings.DiskMegabytes);
             watcher = new Watcher(broker.AnonymousPort, TopicBase);
         }

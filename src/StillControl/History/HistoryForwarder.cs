@@ -66,7 +66,7 @@ public sealed partial class HistoryForwarder : BackgroundService
                     await Task.Delay(500, stoppingToken);
                     continue;
                 }
-                var writing = write.WriteRecordsAsync(batch.Lines, WritePrecision.Ms, options.Bucket, options.Org, stoppingToken);
+                var writing = write.WriteRecordsAsync(batch.Lines, WritePrecision.Ns, options.Bucket, options.Org, stoppingToken);
                 // While the server takes this batch, read and format the next one: a drain is paced by both.
                 var prefetched = Read(reader, batch.Cursor);
                 try
