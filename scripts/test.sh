@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # VictoriaMetrics for the InfluxDB write API, socat for pseudo-terminal serial lines, pymodbus (python3-pymodbus, run with
 # /usr/bin/python3) as an independent Modbus RTU slave, with the serial modules its server imports (python3-serial,
 # python3-serial-asyncio: only recommended by python3-pymodbus, so --no-install-recommends leaves them out), util-linux's
-# unshare for the fake 1-Wire sysfs (as root), chromium, headless, to open the batch reports, python3-yaml to read the
+# unshare for the fake 1-Wire sysfs (as root) and unshare + nsenter for the soak's journal tmpfs, chromium, headless, to open the batch reports, python3-yaml to read the
 # central compose file independently, openssl to make the TLS tests' certificates, curl for plain HTTP checks and procps
 # (ps) for the leftover-process check at the end. fonts-wqy-microhei: a Chinese font for the panel's browser tests and
 # screenshots (chromium draws Chinese as empty boxes without one). postgresql: a real PostgreSQL server for the central batch

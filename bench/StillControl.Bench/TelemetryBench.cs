@@ -82,7 +82,7 @@ public static class TelemetryBench
         using (var raw = new Server(folder, "raw"))
         {
             var watch = Stopwatch.StartNew();
-            Run("curl", "-sS", "--fail", "--data-binary", $"@{lines}", $"{raw.Url}/api/v2/write?org=x&bucket=x&precision=ms");
+            Run("curl", "-sS", "--fail", "--data-binary", $"@{lines}", $"{raw.Url}/api/v2/write?org=x&bucket=x&precision=ns");
             watch.Stop();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"raw curl --data-binary of the same line protocol: {rows / watch.Elapsed.TotalSeconds:N0} points/s ({watch.Elapsed.TotalSeconds:0.00} s)"));
             RawRate = rows / watch.Elapsed.TotalSeconds;

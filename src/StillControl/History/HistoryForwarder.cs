@@ -113,7 +113,7 @@ public sealed partial class HistoryForwarder : BackgroundService
     {
         try
         {
-            await write.WriteRecordsAsync(lines, WritePrecision.Ms, options.Bucket, options.Org, stoppingToken);
+            await write.WriteRecordsAsync(lines, WritePrecision.Ns, options.Bucket, options.Org, stoppingToken);
         }
         catch (InfluxDB.Client.Core.Exceptions.HttpException ex) when (ex.Status is 400 or 422)
         {
@@ -160,6 +160,9 @@ public sealed partial class HistoryForwarder : BackgroundService
         }
         await base.StopAsync(cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "History cursor could not be stored in {Path} ({Reason}): forwarding goes on; after a restart the rows since the last stored cursor are written once more")]
+    private partial void LogCursorNotStored(string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "History write to {Url} failed: {Reason}; the journal keeps the backlog and retries")]
     private partial void LogWriteFailed(string url, string reason);

@@ -8,7 +8,8 @@ namespace StillControl.History;
 
 /// <summary>
 /// Journal rows as InfluxDB line protocol: one point per sample (<c>stillcontrol_sample</c>) and per event
-/// (<c>stillcontrol_event</c>), tagged site, still, batch and phase, timestamped with the journal's own time in ms. A point
+/// (<c>stillcontrol_event</c>), tagged site, still, batch and phase, timestamped with the journal's own time (its millisecond, written in ns; an event's
+/// sequence number in the nanoseconds keeps events of one millisecond apart). A point
 /// written again after a lost acknowledgement is the same series, time and values, so a rewrite changes nothing.
 /// </summary>
 public static class LineProtocol
@@ -88,7 +89,8 @@ public static class LineProtocol
         line.Append(",cooling_valve_percent=").Append(sample.CoolingPercent.ToString("R", CultureInfo.InvariantCulture));
         line.Append(",held=").Append(sample.Held ? '1' : '0');
         if (sample.StrengthPercent is { } strength) line.Append(",strength_percent_volume=").Append(strength.ToString("R", CultureInfo.InvariantCulture));
-        line.Append(' ').Append(sample.At.ToUnixTimeMilliseconds());
+        // Nanoseconds (written with WritePrecision.Ns): the journal's millisecond, exactly.
+        line.Append(' ').Append(sample.At.ToUnixTimeMilliseconds()).Append("000000");
         return line.ToString();
     }
 
@@ -111,9 +113,16 @@ public static class LineProtocol
         line.Append(",kind=").Append(EscapeTag(e.Kind)).Append(",code=").Append(EscapeTag(e.Code));
         line.Append(" seq=").Append(e.Sequence.ToString(CultureInfo.InvariantCulture)).Append("i,count=1i,message=\"")
             .Append(PrintableText.Of(e.Message).Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
-        line.Append(' ').Append(e.At.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+        line.Append(' ').Append(EventTimestamp(e).ToString(CultureInfo.InvariantCulture));
         return line.ToString();
     }
+
+    /// <summary>
+    /// An event's time in nanoseconds: its millisecond plus its sequence number (mod 10^6) in nanoseconds. InfluxDB identifies a
+    /// point by series and time, so events of one kind and code in the same millisecond (a flood of refused commands) would
+    /// otherwise overwrite each other; this keeps each one, and a rewrite of the same event is still the same point.
+    /// </summary>
+    public static long EventTimestamp(JournalEvent e) => e.At.ToUnixTimeMilliseconds() * 1_000_000 + e.Sequence % 1_000_000;
 
     private static void Tags(StringBuilder line, string site, string still, string? batch, string phase)
     {

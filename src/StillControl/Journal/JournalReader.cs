@@ -83,6 +83,24 @@ public sealed class JournalReader : IDisposable
         return rows;
     }
 
+    /// <summary>
+    /// Stores the cursor, or says why it could not (a full disk, a locked or read-only file). A forwarder goes on from the cursor it
+    /// holds in memory either way, so nothing is sent twice by the same process; after a restart, rows delivered since the last
+    /// stored cursor go once more (at-least-once), which the receivers take as the same messages and points.
+    /// </summary>
+    public string? TrySaveCursor(string forwarder, ForwarderCursor cursor)
+    {
+        try
+        {
+            SaveCursor(forwarder, cursor);
+            return null;
+        }
+        catch (SqliteException ex)
+        {
+            return ex.Message;
+        }
+    }
+
     /// <summary>The result already given to a remote command with this id, or null: an id runs once, however often it arrives.</summary>
     public string? RecallCommandResult(string id)
     {

@@ -170,11 +170,13 @@ public sealed partial class MqttLink : BackgroundService
     {
         var builder = new MqttClientOptionsBuilder()
             .WithClientId(clientId)
+            // MQTT 5 for "retain as published" on the command subscription: with 3.1.1 the broker clears the retain flag of a
+            // retained message it hands to a subscription already in place, and the link could not tell it from a live command.
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithTcpServer(options.Host ?? "127.0.0.1", options.Host is null ? options.EmbeddedPort : options.Port)
             .WithCleanSession(true) // a command queued while the still was unreachable must not run later
             .WithTimeout(TimeSpan.FromSeconds(10))
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithMaximumPacketSize(MaximumIncomingPacketBytes)
             .WithWillTopic(topics.Availability)
             .WithWillPayload("offline")
@@ -211,9 +213,10 @@ public sealed partial class MqttLink : BackgroundService
         }
         LastError = null;
         await PublishAsync(topics.Availability, "online"u8.ToArray(), retain: true, cancellationToken);
+        // Retain as published on the command topic: a retained command keeps its retain flag whenever it arrives, so it is refused
+        // and never runs. Our own state (as the broker gives it): to notice a second service publishing under the same still name.
         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-            .WithTopicFilter(topics.Command, MqttQualityOfServiceLevel.AtLeastOnce)
-            // Our own state, to notice a second service publishing under the same still name.
+            .WithTopicFilter(new MqttTopicFilterBuilder().WithTopic(topics.Command).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainAsPublished(true).Build())
             .WithTopicFilter(topics.State, MqttQualityOfServiceLevel.AtMostOnce)
             .Build(), cancellationToken);
         if (options.HomeAssistantDiscovery && !discoveryRefused)

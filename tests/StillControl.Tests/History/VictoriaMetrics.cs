@@ -19,8 +19,13 @@ public sealed class VictoriaMetrics : IDisposable
     public int Port { get; } = StillControl.FreePort.Next();
     public string Url => $"http://127.0.0.1:{Port}";
 
-    public VictoriaMetrics()
+    private readonly bool deduplicate;
+
+    /// <param name="deduplicate">One point per series and millisecond (the default, like InfluxDB's identity at ms precision); the
+    /// soak turns it off to see every point written, repeats included.</param>
+    public VictoriaMetrics(bool deduplicate = true)
     {
+        this.deduplicate = deduplicate;
         // A constructor that throws is never disposed: a database that started but never answered is stopped here.
         try
         {
@@ -38,7 +43,7 @@ public sealed class VictoriaMetrics : IDisposable
         process = System.Diagnostics.Process.Start(new ProcessStartInfo("victoria-metrics",
         [
             $"-httpListenAddr=127.0.0.1:{Port}", $"-storageDataPath={files.PathOf("data")}", "-retentionPeriod=100y",
-            "-dedup.minScrapeInterval=1ms", "-search.disableCache", "-loggerLevel=ERROR",
+            .. (deduplicate ? new[] { "-dedup.minScrapeInterval=1ms" } : []), "-search.disableCache", "-loggerLevel=ERROR",
         ]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false })!;
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();

@@ -80,6 +80,25 @@ public sealed class CommandDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_retained_command_published_while_the_service_is_connected_is_refused_and_never_runs()
+    {
+        using var results = broker.Subscribe(CommandTopic + "/result", broker.AnonymousPort);
+        using var service = StartService();
+        // Found by the soak: a broker hands a retained message to a subscription already in place as a live one (MQTT 3.1.1 clears
+        // the retain flag), so the command ran once, and was refused only at the next reconnect.
+        Send("""{ "id": "r2", "command": "hold", "operator": "wang" }""", "-r");
+        await results.WaitFor(m => m.Count >= 1, TimeSpan.FromSeconds(20));
+        var result = Assert.Single(Results(results));
+        Assert.Equal("r2", IdOf(result));
+        Assert.False(result.GetProperty("accepted").GetBoolean());
+        Assert.Contains("retained message refused", result.GetProperty("reason").GetString());
+        await Stop(service);
+        var audit = Audit();
+        Assert.DoesNotContain(audit, m => m.Contains("hold by wang"));
+        Assert.Single(audit, m => m.Contains("id r2") && m.Contains("retained message refused"));
+    }
+
+    [Fact]
     public async Task The_same_id_twice_runs_once_and_both_deliveries_get_the_first_result_even_after_a_restart()
     {
         using var results = broker.Subscribe(CommandTopic + "/result", broker.AnonymousPort);
