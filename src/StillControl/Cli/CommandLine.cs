@@ -48,6 +48,7 @@ public static class CommandLine
           stillcontrol report ID [--journal PATH] [--out FILE]      one self-contained HTML file with charts
           stillcontrol export ID --format csv|json [--table samples|events|fractions|all] [--journal PATH] [--out FILE]
           stillcontrol compare ID ID [ID...] [--journal PATH] [--out FILE.html] [--json]
+          stillcontrol --version                prints 'stillcontrol VERSION'
 
         Exit codes: 0 ran, 3 probe found a sensor missing or faulted, 2 bad input (the message names the file, key, value and what is accepted), 1 internal error.
         """;
@@ -60,6 +61,11 @@ public static class CommandLine
             {
                 output.WriteLine(Usage);
                 return args.Length == 0 ? 2 : 0;
+            }
+            if (args[0] is "--version")
+            {
+                output.WriteLine(ProgramVersion.Text);
+                return 0;
             }
             var rest = args.Skip(1).ToArray();
             return args[0] switch
