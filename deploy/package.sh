@@ -88,7 +88,7 @@ ln -s ../lib/stillcontrol/stillcontrol "$pkg/usr/bin/stillcontrol"
 # The unit in the repository names /opt/stillcontrol (the layout of the publish-and-copy install); the package's program
 # is /usr/bin/stillcontrol and its documentation /usr/share/doc/stillcontrol.
 sed -e 's:/opt/stillcontrol/stillcontrol :/usr/bin/stillcontrol :g' \
-    -e 's:file:///opt/stillcontrol/deploy/README.md:file:///usr/share/doc/stillcontrol/README.md:' \
+    -e 's|file:///opt/stillcontrol/deploy/README.md|file:///usr/share/doc/stillcontrol/README.md|' \
     deploy/stillcontrol.service > "$pkg/usr/lib/systemd/system/stillcontrol.service"
 if grep -q /opt/stillcontrol "$pkg/usr/lib/systemd/system/stillcontrol.service"; then
   echo "package.sh: deploy/stillcontrol.service still names /opt/stillcontrol after the path rewrite" >&2
