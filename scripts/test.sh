@@ -16,8 +16,13 @@ cd "$(dirname "$0")/.."
 # loopback port (tests/StillControl.Tests/Archive/PostgresServer.cs; setpriv, from util-linux, switches to that user). python3-aiosmtpd:
 # the real SMTP server the notification tests mail to (its dependencies python3-attr and python3-public are hard
 # dependencies, installed with it).
+# The packaging tests (tests/StillControl.Tests/Packaging) build .debs with dpkg-deb (dpkg) and run the arm64 program under
+# emulation: qemu-user (qemu-aarch64) with the arm64 C library, C++ runtime and libgcc from the cross packages
+# (libc6-arm64-cross, libstdc++6-arm64-cross, libgcc-s1-arm64-cross: /usr/aarch64-linux-gnu); the overlay install test
+# installs the amd64 package with dpkg, whose Depends: it satisfies (libssl3, tzdata, passwd's useradd).
 PACKAGES=(mosquitto mosquitto-clients victoria-metrics socat python3 python3-pymodbus python3-serial python3-serial-asyncio systemd
-  python3-yaml util-linux chromium openssl curl procps fonts-wqy-microhei postgresql python3-aiosmtpd)
+  python3-yaml util-linux chromium openssl curl procps fonts-wqy-microhei postgresql python3-aiosmtpd
+  dpkg qemu-user libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross libssl3 tzdata passwd)
 missing=()
 for package in "${PACKAGES[@]}"; do
   # "install ok installed" only: a removed package whose configuration files remain still answers dpkg -s.
