@@ -112,7 +112,7 @@ public class CommandTableTests
         var options = await Run("[suggest:12]", "simulate --s");
         Assert.Equal(0, options.Exit);
         var offered = options.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(["--scenario", "--seed", "--speed", "--start"], offered.Order().ToArray());
+        Assert.Equal(["--scenario", "--seed", "--site", "--speed", "--start", "--still"], offered.Order().ToArray());
         var values = await Run("[suggest:17]", "export x --table ");
         Assert.Equal(["events", "fractions", "samples"], values.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Order().ToArray());
         var verbs = await Run("[suggest:2]", "ba");
