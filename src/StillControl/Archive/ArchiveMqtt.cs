@@ -36,25 +36,7 @@ public static class ArchiveMqtt
             .WithCleanSession(true)
             .WithTimeout(TimeSpan.FromSeconds(10))
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15));
-        if (options.Username is { } user) builder.WithCredentials(user, options.ResolvePassword() ?? "");
-        if (options.Tls)
-        {
-            builder.WithTlsOptions(tls =>
-            {
-                tls.UseTls(true);
-                if (options.CaFile is { } ca)
-                {
-                    var chain = new X509Certificate2Collection();
-                    chain.ImportFromPemFile(ca);
-                    tls.WithTrustChain(chain);
-                }
-                if (options.ClientCertificateFile is { } certificate)
-                {
-                    var pem = X509Certificate2.CreateFromPemFile(certificate, options.ClientKeyFile);
-                    tls.WithClientCertificates([X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null)]);
-                }
-            });
-        }
+        builder.WithBrokerCredentials(options);
         return builder.Build();
     }
 

@@ -97,28 +97,7 @@ public sealed partial class PlantLink : BackgroundService
             .WithCleanSession(true)
             .WithTimeout(TimeSpan.FromSeconds(10))
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15));
-        if (options.Username is { } user)
-        {
-            builder.WithCredentials(user, options.ResolvePassword() ?? "");
-        }
-        if (options.Tls)
-        {
-            builder.WithTlsOptions(tls =>
-            {
-                tls.UseTls(true);
-                if (options.CaFile is { } ca)
-                {
-                    var chain = new X509Certificate2Collection();
-                    chain.ImportFromPemFile(ca);
-                    tls.WithTrustChain(chain);
-                }
-                if (options.ClientCertificateFile is { } certificate)
-                {
-                    var pem = X509Certificate2.CreateFromPemFile(certificate, options.ClientKeyFile);
-                    tls.WithClientCertificates([X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null)]);
-                }
-            });
-        }
+        builder.WithBrokerCredentials(options);
         var result = await client.ConnectAsync(builder.Build(), cancellationToken);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {

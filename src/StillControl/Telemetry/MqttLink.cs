@@ -182,30 +182,7 @@ public sealed partial class MqttLink : BackgroundService
             .WithWillPayload("offline")
             .WithWillRetain(true)
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
-        if (options.Username is { } user)
-        {
-            builder.WithCredentials(user, options.ResolvePassword() ?? "");
-        }
-        if (options.Tls)
-        {
-            builder.WithTlsOptions(tls =>
-            {
-                tls.UseTls(true);
-                if (options.CaFile is { } ca)
-                {
-                    // Trust exactly the plant's CA: the broker's certificate must chain to it.
-                    var chain = new X509Certificate2Collection();
-                    chain.ImportFromPemFile(ca);
-                    tls.WithTrustChain(chain);
-                }
-                if (options.ClientCertificateFile is { } certificate)
-                {
-                    var pem = X509Certificate2.CreateFromPemFile(certificate, options.ClientKeyFile);
-                    // SslStream on Linux wants the key in an exportable form; round-trip through PKCS#12 to get one.
-                    tls.WithClientCertificates([X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null)]);
-                }
-            });
-        }
+        builder.WithBrokerCredentials(options);
         var result = await client.ConnectAsync(builder.Build(), cancellationToken);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+using MQTTnet;
 using Microsoft.Extensions.Options;
 using StillControl.Process;
 
@@ -87,4 +89,38 @@ public sealed class StillTopics(string root, string site, string still)
     public string Events => Base + "/events";
     public string Command => Base + "/command";
     public string CommandResult => Base + "/command/result";
+}
+
+/// <summary>How every StillControl MQTT client (the still's link, its archive forwarder, the plant) signs in and trusts its broker: one place.</summary>
+public static class MqttConnection
+{
+    /// <summary>Credentials (Mqtt:Username, password or password file) and TLS (trust exactly Mqtt:CaFile; a client certificate if given).</summary>
+    public static MqttClientOptionsBuilder WithBrokerCredentials(this MqttClientOptionsBuilder builder, MqttOptions options)
+    {
+        if (options.Username is { } user)
+        {
+            builder.WithCredentials(user, options.ResolvePassword() ?? "");
+        }
+        if (options.Tls)
+        {
+            builder.WithTlsOptions(tls =>
+            {
+                tls.UseTls(true);
+                if (options.CaFile is { } ca)
+                {
+                    // Trust exactly the plant's CA: the broker's certificate must chain to it.
+                    var chain = new X509Certificate2Collection();
+                    chain.ImportFromPemFile(ca);
+                    tls.WithTrustChain(chain);
+                }
+                if (options.ClientCertificateFile is { } certificate)
+                {
+                    var pem = X509Certificate2.CreateFromPemFile(certificate, options.ClientKeyFile);
+                    // SslStream on Linux wants the key in an exportable form; round-trip through PKCS#12 to get one.
+                    tls.WithClientCertificates([X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null)]);
+                }
+            });
+        }
+        return builder;
+    }
 }

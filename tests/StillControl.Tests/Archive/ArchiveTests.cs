@@ -85,11 +85,11 @@ public sealed class ArchiveTests(PostgresFixture postgres) : IClassFixture<Postg
         // report --archive: the same report as from the still's journal, from either database.
         foreach (var (id, journal) in new[] { (a1, journalA), (a2, journalA), (b1, journalB) })
         {
-            var fromJournal = await InProcess.Run("report", id, "--journal", journal);
+            var fromJournal = await InProcess.Run("report", id, "--journal", journal, "--out", "-");
             Assert.True(fromJournal.Exit == 0, fromJournal.Error);
             foreach (var archive in new[] { sqlite, pg })
             {
-                var fromArchive = await InProcess.Run("report", id, "--archive", archive);
+                var fromArchive = await InProcess.Run("report", id, "--archive", archive, "--out", "-");
                 Assert.True(fromArchive.Exit == 0, fromArchive.Error);
                 Assert.Equal(ArchiveRig.Comparable(fromJournal.Output), ArchiveRig.Comparable(fromArchive.Output));
             }

@@ -37,9 +37,9 @@ public class CursorStoreTests
                 begin.ExecuteNonQuery();
             }
             // Each store waits out the busy timeout before it fails, so forwarding is slower meanwhile, but it goes on.
-            var failed = await watcher.WaitFor(_ => still.Error.Contains("MQTT cursor could not be stored") && still.Error.Contains("History cursor could not be stored"),
+            var failed = await watcher.WaitFor(_ => still.Error.Contains("the mqtt cursor cannot be stored") && still.Error.Contains("the influx cursor cannot be stored"),
                 TimeSpan.FromSeconds(90));
-            Assert.True(still.Error.Contains("History cursor could not be stored") && still.Error.Contains("MQTT cursor could not be stored"),
+            Assert.True(still.Error.Contains("the influx cursor cannot be stored") && still.Error.Contains("the mqtt cursor cannot be stored"),
                 $"no clear error from each forwarder about its cursor: {still.Error}");
             var blocked = await watcher.WaitFor(m => Distinct(m) > Distinct(failed) + 50, TimeSpan.FromSeconds(60));
             Assert.True(Distinct(blocked) > Distinct(failed) + 50, $"forwarding stopped while the cursor could not be stored: {still.Error}");
@@ -66,8 +66,11 @@ public class CursorStoreTests
         var points = await history.ExportAsync("stillcontrol_sample_steam_valve_percent");
         Assert.Equal(influx.Samples, points.Select(p => p.Timestamp).Distinct().Count());
         // One clear error per forwarder, not one per attempt.
-        Assert.Equal(1, still.Error.Split("MQTT cursor could not be stored").Length - 1);
-        Assert.Equal(1, still.Error.Split("History cursor could not be stored").Length - 1);
+        // One error in the log and one alarm in the journal per forwarder, not one per attempt.
+        Assert.Equal(1, still.Error.Split("MQTT link: the mqtt cursor cannot be stored").Length - 1);
+        Assert.Equal(1, still.Error.Split("alarm-raised: the mqtt cursor cannot be stored").Length - 1);
+        Assert.Equal(1, still.Error.Split("History: the influx cursor cannot be stored").Length - 1);
+        Assert.Equal(1, still.Error.Split("alarm-raised: the influx cursor cannot be stored").Length - 1);
         Assert.DoesNotContain("MQTT link lost", still.Error);
     }
 

@@ -32,8 +32,9 @@ public sealed class PanelSecurityTests
                 var response = viewer.GetAsync("/api/state").Result;
                 if (response.StatusCode != HttpStatusCode.OK) return false;
                 state = response.Content.ReadFromJsonAsync<JsonElement>().Result;
-                return true;
-            }, TimeSpan.FromSeconds(20), "the first published state");
+                // The loop settles before its first readings: wait for the state that has them.
+                return state.GetProperty("readings").EnumerateArray().Any(r => r.GetProperty("channel").GetString() == "vapour" && r.GetProperty("quality").GetString() == "good");
+            }, TimeSpan.FromSeconds(20), "the first published state with readings");
             Assert.Equal("idle", state.GetProperty("live").GetProperty("phase").GetString());
             Assert.Equal("Asia/Shanghai", state.GetProperty("timeZone").GetString());
             Assert.Contains(state.GetProperty("readings").EnumerateArray(), r => r.GetProperty("channel").GetString() == "vapour" && r.GetProperty("quality").GetString() == "good");

@@ -19,7 +19,7 @@ public class EmbeddedBrokerTests
         Assert.Contains($"Embedded MQTT broker listening on 127.0.0.1:{port}", service.Error);
 
         using var watcher = new Mosquitto.Subscriber("stillcontrol/north/zeng-3/#", port, []);
-        var messages = await watcher.WaitFor(m => m.Any(x => x.Topic.EndsWith("/telemetry") && x.Payload.Contains("cooling-flow")) && m.Any(x => x.Topic.EndsWith("/state")), TimeSpan.FromSeconds(20));
+        var messages = await watcher.WaitFor(m => m.Any(x => x.Topic.EndsWith("/telemetry") && x.Payload.Contains("cooling-flow")) && m.Any(x => x.Topic.EndsWith("/state") && x.Payload.Contains("\"vapour\"")), TimeSpan.FromSeconds(20));
         Assert.Contains(messages, m => m.Topic == "stillcontrol/north/zeng-3/availability" && m.Retained && m.Payload == "online");
         var telemetry = JsonDocument.Parse(messages.Last(m => m.Topic.EndsWith("/telemetry") && m.Payload.Contains("cooling-flow")).Payload).RootElement;
         Assert.True(telemetry.GetProperty("channels").TryGetProperty("cooling-flow", out var flow));
@@ -46,7 +46,8 @@ public class EmbeddedBrokerTests
         Assert.Contains("'vapour'", vapour.GetProperty("value_template").GetString());
         Assert.Equal("sensor.stillcontrol_north_zeng_3_vapour", vapour.GetProperty("default_entity_id").GetString());
         Assert.All(parsed, p => Assert.False(p.Json.TryGetProperty("object_id", out _), p.Topic));
-        var state = JsonDocument.Parse(messages.Last(m => m.Topic.EndsWith("/state")).Payload).RootElement;
+        // The first state may come before the first readings (the loop settles first): the last one that has them.
+        var state = JsonDocument.Parse(messages.Last(m => m.Topic.EndsWith("/state") && m.Payload.Contains("\"vapour\"")).Payload).RootElement;
         Assert.True(state.GetProperty("readings").GetProperty("vapour").GetDouble() > 0);
         Assert.Equal(["abort", "ack", "hold"], parsed.Where(p => p.Topic.StartsWith("homeassistant/button/", StringComparison.Ordinal))
             .Select(p => p.Topic.Split('/')[3].Replace("command_", "", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
