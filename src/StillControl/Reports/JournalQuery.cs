@@ -114,7 +114,7 @@ public sealed class JournalQuery : IBatchSource
             LEFT JOIN (SELECT batch_id, sum(kind = 'interlock-trip') AS trips, sum(kind = 'alarm-raised') AS raised
                        FROM events WHERE kind IN ('interlock-trip', 'alarm-raised') GROUP BY batch_id) a ON a.batch_id = b.id
             {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
-            ORDER BY b.started_at DESC, b.id DESC
+            ORDER BY (SELECT min(f.seq) FROM events f WHERE f.batch_id = b.id) DESC, b.started_at DESC, b.id DESC
             """;
         var running = RunningBatch();
         using var reader = command.ExecuteReader();
