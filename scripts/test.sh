@@ -63,7 +63,9 @@ trap 'rm -f "$log" "$session"' EXIT
 status=0
 # The tests run in a session of their own, so that every process they start (brokers, socat, pymodbus, chromium, child
 # services) can be found afterwards by its session id, whatever happened to the fixture that started it.
-setsid --wait bash -c 'echo $$ > "$0"; exec dotnet test StillControl.sln -c Release --no-build -nologo "$@"' "$session" "$@" 2>&1 \
+# One test project at a time (-m:1): the soak and the integration tests each load both cores, and timing-sensitive tests
+# (a Modbus reply within its 300 ms timeout) should not share them with a whole other project.
+setsid --wait bash -c 'echo $$ > "$0"; exec dotnet test StillControl.sln -c Release --no-build -nologo -m:1 "$@"' "$session" "$@" 2>&1 \
   | tee "$log" || status=$?
 
 # A process a test killed may take a moment to go; zombies (already dead, awaiting their reaper) do not count.
