@@ -77,7 +77,7 @@ public static class PlantBench
                     ["Logging:LogLevel:Default"] = "Error",
                 };
                 // Whole seconds, as simulate starts: samples then fall on exact control steps whatever precision the journal keeps.
-                var start = new DateTimeOffset(DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+                var start = new DateTimeOffset(DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero) - TimeSpan.FromHours(12); // in the past: simulated time never passes the wall clock
                 var setup = new SimulationSetup(new Scenario(), i, speed, Resume: false, start, null, TimeSpan.FromHours(1), RealTime: false);
                 var host = StillHost.Build([], overrides, DefaultRecipe.Create(), setup, LogLevel.Error);
                 host.Services.GetRequiredService<ControlCycle>().AddObserver(clock);

@@ -57,7 +57,8 @@ public sealed class PanelHost : IAsyncDisposable
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) overrides[key] = value;
         var scenario = scenarioJson is null ? new Scenario() : Cli.Files.LoadScenario(files.Write("scenario.json", scenarioJson));
-        var start = DateTimeOffset.UtcNow;
+        // Simulated time never passes the wall clock: a batch run faster than real time starts in the past, or it would crawl.
+        var start = DateTimeOffset.UtcNow - TimeSpan.FromHours(12);
         var setup = new SimulationSetup(scenario, 1, speed, false, start, null, TimeSpan.FromHours(1), RealTime: false) { ServePanel = true };
         var host = StillHost.Build([], overrides, DefaultRecipe.Create(), setup, LogLevel.Warning);
         try
