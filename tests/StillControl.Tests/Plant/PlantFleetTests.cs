@@ -81,6 +81,11 @@ public class PlantFleetTests
             list => list.Count == 2 && list.All(s => s.GetProperty("online").GetBoolean() && Running(s)), TimeSpan.FromSeconds(90));
         Assert.True(stills.Count == 2 && stills.All(Running), $"board: {JsonSerializer.Serialize(stills)}\nstills: {plant.StillOutput()}");
 
+        // The batch must be in the still's journal before the kill (the state on the board may run ahead of the first commit),
+        // or there is nothing to resume afterwards.
+        Assert.True(await PlantRig.Until(() => Task.FromResult(Committed(plant.Files.PathOf("west-killed.db"))), committed => committed, TimeSpan.FromSeconds(30)),
+            "the killed still's batch never reached its journal");
+
         // kill -9: no clean "offline" of its own; the broker publishes its will when the socket closes.
         var killedAt = DateTimeOffset.UtcNow;
         killed.Process.Kill();
@@ -135,5 +140,19 @@ public class PlantFleetTests
         using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", process.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
         Assert.Equal(0, kill.ExitCode);
+    }
+
+    private static bool Committed(string journal)
+    {
+        if (!File.Exists(journal)) return false;
+        try
+        {
+            using var query = new Reports.JournalQuery(journal);
+            return query.HasUnendedBatch();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return false;
+        }
     }
 }
