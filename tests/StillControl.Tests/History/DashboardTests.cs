@@ -169,12 +169,20 @@ public sealed class DashboardTests : IDisposable
     {
         // Two batches, so a query that still keeps the batch label shows two series where one is wanted.
         using var first = await Simulate.RunAsync(null, extra: ["--influx", history.Url]);
-        using var second = await Simulate.RunAsync("""{ "seed": 11 }""", extra: ["--influx", history.Url]);
+        // Placed hours before the first (both would otherwise end a few minutes before now, and could share a start second).
+        var earlier = DateTime.UtcNow.AddHours(-4).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        using var second = await Simulate.RunAsync("""{ "seed": 11 }""", extra: ["--influx", history.Url, "--start", earlier]);
         var held = await history.ExportAsync("stillcontrol_sample_held");
         var end = held.Max(p => p.Timestamp) / 1000.0;
         var start = held.Min(p => p.Timestamp) / 1000.0;
         var c = CultureInfo.InvariantCulture;
-        var batchIds = (await Values($"/api/v1/label/batch/values?start=0&match[]={Uri.EscapeDataString("stillcontrol_sample_held")}")).Where(b => b != "none").ToList();
+        // VictoriaMetrics indexes new series within a few seconds: wait for both batches' labels.
+        List<string> batchIds = [];
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(250))
+        {
+            batchIds = (await Values($"/api/v1/label/batch/values?start=0&match[]={Uri.EscapeDataString("stillcontrol_sample_held")}")).Where(b => b != "none").ToList();
+            if (batchIds.Count >= 2) break;
+        }
         Assert.Equal(2, batchIds.Count);
 
         var folder = Path.Combine(TestFiles.Repository(), "deploy", "grafana", "dashboards");
