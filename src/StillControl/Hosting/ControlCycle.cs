@@ -188,13 +188,16 @@ public sealed partial class ControlCycle
         StillController.Step(Readings, State, Recipe, now, Decisions);
         // The output test (commissioning) has the word after the controller, never over it: it only changes an idle still's outputs.
         var testChanged = outputTest.Active;
+        List<(TaskCompletionSource<CommandResult> Result, CommandResult Answer)>? answered = null;
         while (outputTestRequests.TryDequeue(out var request))
         {
             testChanged = true;
-            request.Result.TrySetResult(outputTest.Handle(request.Request, State, Recipe, now, Decisions));
+            (answered ??= []).Add((request.Result, outputTest.Handle(request.Request, State, Recipe, now, Decisions)));
         }
         outputTest.Apply(State, Recipe, now, Decisions);
+        // Published before anyone hears the answer, so a page that asks right after sees the test it started.
         if (testChanged) Volatile.Write(ref outputTestStatus, outputTest.Status);
+        foreach (var (result, answer) in answered ?? []) result.TrySetResult(answer);
         actuators.Apply(Decisions);
 
         MeasureInterlockLatency(now, steamWasOpen);

@@ -28,6 +28,7 @@
       "trace.steamValve": "Steam valve %", "trace.coolingValve": "Cooling valve %", "trace.strength": "Strength % vol",
       "trace.coolingTarget": "Cooling target", "trace.coolingLimit": "Cooling limit",
       good: "good", faulted: "faulted", switchLanguage: "中文",
+      "nav.panel": "Still", "nav.commissioning": "Commissioning",
     },
     "zh-CN": {
       connection: "实时连接", signOut: "退出", signInTitle: "登录蒸馏甑", userName: "用户名", password: "密码",
@@ -55,6 +56,7 @@
       "trace.steamValve": "蒸汽阀 %", "trace.coolingValve": "冷却水阀 %", "trace.strength": "酒度 % vol",
       "trace.coolingTarget": "冷却目标", "trace.coolingLimit": "冷却上限",
       good: "正常", faulted: "故障", switchLanguage: "English",
+      "nav.panel": "蒸馏甑", "nav.commissioning": "调试",
     },
   };
   const CHANNELS = {
@@ -163,6 +165,7 @@
     $("who").textContent = `${user} · ${role}`;
     const operator = role === "operator" || role === "supervisor";
     for (const e of document.querySelectorAll(".operator-only")) e.classList.toggle("hidden", !operator);
+    for (const e of document.querySelectorAll(".supervisor-only")) e.classList.toggle("hidden", role !== "supervisor");
     connect();
   }
 
