@@ -10,7 +10,7 @@
       stopTest: "Stop: back to safe", opening: "Opening, %", receiver: "Receiver", drive: "Drive",
       "out.steam-valve": "Steam valve", "out.cooling-valve": "Cooling valve", "out.diverter": "Receiver diverter",
       outputsNow: "Outputs now", isolation: "Isolation valve", horn: "Horn", open: "open", shut: "shut", on: "on", off: "off", none: "none (safe)",
-      readings: "Readings and their quality", channel: "Channel", value: "Value", quality: "Quality", source: "Source",
+      readings: "Readings and their quality", channelSource: "Channel and source", value: "Value", quality: "Quality",
       oneWire: "1-Wire thermometers", buses: "Buses", confirmTitle: "Drive this output?", cancel: "Cancel", confirmYes: "Drive it",
       confirmValve: "{0} to {1} % for {2} s, then back to safe. Every other output stays safe.",
       confirmDiverter: "Receiver diverter to {0} for {1} s, then back to safe. Every other output stays safe.",
@@ -30,7 +30,7 @@
       stopTest: "停止：恢复安全", opening: "开度，%", receiver: "接酒容器", drive: "驱动",
       "out.steam-valve": "蒸汽阀", "out.cooling-valve": "冷却水阀", "out.diverter": "接酒换向阀",
       outputsNow: "当前输出", isolation: "切断阀", horn: "喇叭", open: "开", shut: "关", on: "响", off: "停", none: "无（安全）",
-      readings: "测量值及其质量", channel: "通道", value: "数值", quality: "质量", source: "来源",
+      readings: "测量值及其质量", channelSource: "通道及来源", value: "数值", quality: "质量",
       oneWire: "1-Wire 温度探头", buses: "总线", confirmTitle: "驱动此输出？", cancel: "取消", confirmYes: "驱动",
       confirmValve: "{0} 开到 {1} %，持续 {2} 秒，然后恢复安全。其余输出保持安全。",
       confirmDiverter: "接酒换向阀切到 {0}，持续 {1} 秒，然后恢复安全。其余输出保持安全。",
@@ -160,14 +160,15 @@
       const row = document.createElement("tr");
       row.dataset.channel = r.channel;
       row.dataset.status = r.status;
+      // The channel, and under it where it comes from: the configuration key and the source's own words (device, last error).
       const name = document.createElement("td"); name.textContent = channelName(r.channel);
+      const source = document.createElement("span"); source.className = "detail"; source.textContent = r.detail ? `${r.key} · ${r.detail}` : r.key;
+      name.append(source);
       const value = document.createElement("td"); value.className = "num";
       value.textContent = r.value === null ? "—" : `${number(r.value, r.unit === "" ? 0 : 2)} ${r.unit}`;
       const quality = document.createElement("td"); quality.className = r.status === "ok" ? "ok quality" : "bad quality";
       quality.textContent = r.status === "ok" ? t("ok") : `${t("fault")}: ${r.fault}`;
-      const source = document.createElement("td"); source.textContent = r.key;
-      if (r.detail) { const d = document.createElement("span"); d.className = "detail"; d.textContent = r.detail; source.append(d); }
-      row.append(name, value, quality, source);
+      row.append(name, value, quality);
       return row;
     }));
 
