@@ -43,6 +43,11 @@ public sealed class CommissioningBrowserTests
         await Assertions.Expect(page.Locator("#c-onewire li")).ToContainTextAsync("Simulated still");
         await PanelHost.WaitFor(() => panel.Cycle.State.SettledAt is not null, TimeSpan.FromSeconds(30), "the readings to settle");
 
+        // A viewer watches the still's main page meanwhile.
+        var watcher = await browser.Open(panel.Url, 1280, 900);
+        await PanelBrowser.SignIn(watcher, PanelHost.Viewer, PanelHost.ViewerPassword);
+        await Assertions.Expect(watcher.Locator("#held")).ToBeHiddenAsync();
+
         // Drive the steam valve, confirmed.
         await page.FillAsync("#c-steam-percent", "35");
         await page.ClickAsync(".c-drive[data-output=steam-valve]");
@@ -55,6 +60,8 @@ public sealed class CommissioningBrowserTests
         await Assertions.Expect(page.Locator("#c-test-status")).ToHaveAttributeAsync("data-active", "true");
         await Assertions.Expect(page.Locator("#c-stop")).ToBeVisibleAsync();
         Assert.Equal(35, panel.Cycle.Live.SteamValvePercent);
+        await Assertions.Expect(watcher.Locator("#steam-valve")).ToHaveTextAsync("35 %");
+        await Assertions.Expect(watcher.Locator("#held")).ToContainTextAsync("OUTPUT TEST");
         var still = panel.Services.GetRequiredService<SimulatedStill>();
         Assert.Equal(35, still.ModulatingValvePercent);
         // Everything else stays safe; the fitted isolation valve stays shut, so no steam passes.
@@ -90,6 +97,8 @@ public sealed class CommissioningBrowserTests
         await Assertions.Expect(page.Locator("#c-cooling")).ToHaveTextAsync("100 %");
         Assert.Equal(0, still.ModulatingValvePercent);
         Assert.Equal(0, panel.Cycle.Live.SteamValvePercent);
+        await Assertions.Expect(watcher.Locator("#held")).ToBeHiddenAsync();
+        await Assertions.Expect(watcher.Locator("#steam-valve")).ToHaveTextAsync("0 %");
 
         // The journal keeps the start, the refused batch start and the revert, each with who.
         await PanelHost.WaitFor(() => Events(files).Any(e => e.Kind == "output-test" && e.Code == "revert"), TimeSpan.FromSeconds(10), "the revert in the journal");
