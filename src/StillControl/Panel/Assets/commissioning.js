@@ -60,7 +60,7 @@
   const $ = id => document.getElementById(id);
 
   let lang = chooseLanguage();
-  let csrf = null, survey = null, testId = null, lastResult = null, timer = null, keepTimer = null;
+  let csrf = null, who = null, survey = null, testId = null, lastResult = null, timer = null, keepTimer = null;
 
   function chooseLanguage() {
     const saved = (document.cookie.match(/(?:^|;\s*)stillcontrol_lang=([^;]+)/) || [])[1];
@@ -96,7 +96,7 @@
     applyLanguage();
     const me = await fetch("/api/me", { credentials: "same-origin" });
     if (!me.ok) { deny(t("signInFirst")); return; }
-    const who = await me.json();
+    who = await me.json();
     csrf = who.csrfToken;
     $("who").textContent = `${who.user} · ${who.role}`;
     if (who.role !== "supervisor") { deny(t("needsSupervisor", who.user, who.role)); return; }
@@ -113,7 +113,13 @@
   async function refresh() {
     const response = await fetch("/api/commissioning", { credentials: "same-origin" }).catch(() => null);
     if (!response) return;
-    if (response.status === 401 || response.status === 403) { clearInterval(timer); deny(t(response.status === 401 ? "signInFirst" : "needsSupervisor", "", "")); return; }
+    // Signed out meanwhile (another tab, the session's end) or no longer a supervisor: the page says so and stops asking.
+    if (response.status === 401 || response.status === 403) {
+      clearInterval(timer);
+      stopKeepingAlive();
+      deny(response.status === 401 ? t("signInFirst") : t("needsSupervisor", who ? who.user : "", who ? who.role : ""));
+      return;
+    }
     if (!response.ok) return;
     survey = await response.json();
     show(survey);
