@@ -15,6 +15,8 @@ public enum EventKind
     CommandRefused,
     Advisory,
     BatchEnded,
+    /// <summary>A manual output test (commissioning) started, stopped or went back to safe by itself.</summary>
+    OutputTest,
 }
 
 public static class EventKinds
@@ -22,7 +24,7 @@ public static class EventKinds
     private static readonly string[] names =
     [
         "batch-started", "phase-changed", "grade-changed", "interlock-trip", "held", "resumed", "alarm-raised", "alarm-cleared",
-        "alarm-acknowledged", "command-accepted", "command-refused", "advisory", "batch-ended",
+        "alarm-acknowledged", "command-accepted", "command-refused", "advisory", "batch-ended", "output-test",
     ];
 
     public static string Name(this EventKind kind) => names[(int)kind];

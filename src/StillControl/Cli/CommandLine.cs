@@ -22,9 +22,8 @@ public sealed record SimulationResult(
     double ProcessWallSeconds, double ControlPeriodMs, string Journal, IReadOnlyList<FaultReaction> FaultReactions, double VentedEthanolKilograms,
     double? RehearsalWallSeconds = null);
 
-public sealed record ProbeLine(string Channel, string Key, string Status, double? Value, string Unit, string? Fault, string? Detail);
-public sealed record ProbeBus(string Name, string Health);
-public sealed record ProbeReport(int Round, DateTimeOffset At, IReadOnlyList<ProbeLine> Channels, IReadOnlyList<string> UnusedOneWire, IReadOnlyList<ProbeBus> Buses,
+/// <summary>One round of <c>probe --json</c>; its parts come from <see cref="Sensors.SensorSurvey"/>, which the panel's commissioning page shares.</summary>
+public sealed record ProbeReport(int Round, DateTimeOffset At, IReadOnlyList<Sensors.SurveyLine> Channels, IReadOnlyList<string> UnusedOneWire, IReadOnlyList<Sensors.SurveyBus> Buses,
     IReadOnlyList<string> NotOpened, bool Faulted);
 
 public static class CommandLine
@@ -458,18 +457,15 @@ public static class CommandLine
             bank.Read(readings, now);
             SignalCheck.Update(readings, memory, recipe, now);
             faulted = false;
-            var lines = new List<ProbeLine>();
+            var lines = new List<Sensors.SurveyLine>();
             foreach (var channel in bank.ConfiguredChannels)
             {
-                var m = memory[(int)channel];
-                var good = m.Status == ReadingQuality.Good;
-                faulted |= !good;
-                lines.Add(new ProbeLine(channel.Name(), plan.KeyOf[channel], good ? "ok" : "fault", good ? m.Value : null, channel.Unit(),
-                    good ? null : m.Status == ReadingQuality.NotConfigured ? "not-opened" : m.Fault.Name(), bank.Latest.Detail(channel)));
+                var line = Sensors.SensorSurvey.Line(channel, plan.KeyOf[channel], memory[(int)channel], bank.Latest.Detail(channel));
+                faulted |= line.Status != "ok";
+                lines.Add(line);
             }
-            var configuredIds = plan.OneWire.Select(o => o.Id).ToHashSet();
-            var unused = Sensors.OneWireSource.Discover().Where(d => !configuredIds.Contains(d.DeviceId)).Select(d => $"{d.BusId}/{d.DeviceId}").ToArray();
-            var buses = bank.Sources.Where(src => src.Health is not null).Select(src => new ProbeBus(src.Name, src.Health!)).ToArray();
+            var unused = Sensors.SensorSurvey.OneWire(plan).Where(d => d.Channel is null).Select(d => $"{d.BusId}/{d.DeviceId}").ToArray();
+            var buses = Sensors.SensorSurvey.Buses(bank);
             faulted |= bank.Failures.Count > 0;
             if (a.Has("--json"))
             {

@@ -30,6 +30,9 @@ public sealed partial class ControlCycle
     private readonly List<ICycleObserver> observers = [];
     private readonly ConcurrentQueue<(OperatorCommand Command, TaskCompletionSource<CommandResult> Result)> commands = new();
     private readonly ConcurrentQueue<ControllerEvent> audits = new();
+    private readonly ConcurrentQueue<(OutputTestRequest Request, TaskCompletionSource<CommandResult> Result)> outputTestRequests = new();
+    private readonly OutputTest outputTest = new();
+    private OutputTestStatus outputTestStatus = OutputTestStatus.Idle;
     private LiveState live = LiveState.Initial;
     private readonly string recipeJson;
     private DateTimeOffset nextSampleAt;
@@ -91,6 +94,23 @@ public sealed partial class ControlCycle
         return result.Task;
     }
 
+    /// <summary>
+    /// Queues a manual output test request (commissioning) for the next step: the loop stays the only writer of the outputs, and
+    /// applies the test after the controller's step, ending it at any doubt. The task completes with the answer.
+    /// </summary>
+    public Task<CommandResult> SubmitOutputTest(OutputTestRequest request)
+    {
+        var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        outputTestRequests.Enqueue((request, result));
+        return result.Task;
+    }
+
+    /// <summary>The output test now, published by the loop each step (replaced whole).</summary>
+    public OutputTestStatus OutputTestStatus => Volatile.Read(ref outputTestStatus);
+
+    /// <summary>True while an output is driven by hand; only on the loop's thread (an observer).</summary>
+    public bool OutputTestActive => outputTest.Active;
+
     /// <summary>Outputs safe first; then, if the journal holds an unfinished batch, it comes back held with a power-loss alarm.</summary>
     public void Start()
     {
@@ -144,6 +164,14 @@ public sealed partial class ControlCycle
                 item.Result.TrySetResult(refusal);
                 continue;
             }
+            if (outputTest.Refusal(command.Kind) is { } testing)
+            {
+                var refusal = CommandResult.Refuse(testing);
+                Decisions.Events.Add(new ControllerEvent(EventKind.CommandRefused, now, State.Phase, command.Kind.Name(),
+                    $"{command.Kind.Name()} by {command.Operator} ({command.Source}{(command.Id is null ? "" : $", id {command.Id}")}): {refusal.Reason}"));
+                item.Result.TrySetResult(refusal);
+                continue;
+            }
             var wasBatch = State.BatchId;
             var result = StillController.Apply(command, State, Recipe, now, Decisions);
             if (result.Accepted && command.Kind == CommandKind.Start && State.BatchId != wasBatch)
@@ -158,6 +186,18 @@ public sealed partial class ControlCycle
         }
         var steamWasOpen = actuators.Outputs.SteamValvePercent > 0;
         StillController.Step(Readings, State, Recipe, now, Decisions);
+        // The output test (commissioning) has the word after the controller, never over it: it only changes an idle still's outputs.
+        var testChanged = outputTest.Active;
+        List<(TaskCompletionSource<CommandResult> Result, CommandResult Answer)>? answered = null;
+        while (outputTestRequests.TryDequeue(out var request))
+        {
+            testChanged = true;
+            (answered ??= []).Add((request.Result, outputTest.Handle(request.Request, State, Recipe, now, Decisions)));
+        }
+        outputTest.Apply(State, Recipe, now, Decisions);
+        // Published before anyone hears the answer, so a page that asks right after sees the test it started.
+        if (testChanged) Volatile.Write(ref outputTestStatus, outputTest.Status);
+        foreach (var (result, answer) in answered ?? []) result.TrySetResult(answer);
         actuators.Apply(Decisions);
 
         MeasureInterlockLatency(now, steamWasOpen);

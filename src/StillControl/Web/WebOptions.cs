@@ -35,6 +35,9 @@ public sealed class WebOptions
     /// <summary>The still's time zone for the page's times (IANA id such as Asia/Shanghai); empty: the machine's own.</summary>
     public string? TimeZone { get; set; }
 
+    /// <summary>A manual output test (commissioning) goes back to safe by itself after this many seconds.</summary>
+    public int OutputTestSeconds { get; set; } = 30;
+
     /// <summary>Every problem with these settings, each naming the key, the value and what is accepted.</summary>
     public List<string> Problems()
     {
@@ -60,6 +63,7 @@ public sealed class WebOptions
         if (SessionMinutes is < 1 or > 7 * 24 * 60) problems.Add($"Panel:SessionMinutes = {SessionMinutes}: 1 to {7 * 24 * 60}");
         if (LoginAttempts is < 1 or > 1000) problems.Add($"Panel:LoginAttempts = {LoginAttempts}: 1 to 1000");
         if (LoginWindowSeconds is < 1 or > 86400) problems.Add($"Panel:LoginWindowSeconds = {LoginWindowSeconds}: 1 to 86400");
+        if (OutputTestSeconds is < 1 or > 300) problems.Add($"Panel:OutputTestSeconds = {OutputTestSeconds}: 1 to 300 (seconds before a manual output test goes back to safe)");
         if (TimeZone is { Length: > 0 } zone && !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
         {
             problems.Add($"Panel:TimeZone = \"{zone}\": a time zone id such as Asia/Shanghai, or empty for the machine's own");

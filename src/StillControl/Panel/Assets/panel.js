@@ -28,6 +28,7 @@
       "trace.steamValve": "Steam valve %", "trace.coolingValve": "Cooling valve %", "trace.strength": "Strength % vol",
       "trace.coolingTarget": "Cooling target", "trace.coolingLimit": "Cooling limit",
       good: "good", faulted: "faulted", switchLanguage: "中文",
+      "nav.panel": "Still", "nav.commissioning": "Commissioning", outputTest: "OUTPUT TEST: an output is driven by hand (commissioning)",
     },
     "zh-CN": {
       connection: "实时连接", signOut: "退出", signInTitle: "登录蒸馏甑", userName: "用户名", password: "密码",
@@ -55,6 +56,7 @@
       "trace.steamValve": "蒸汽阀 %", "trace.coolingValve": "冷却水阀 %", "trace.strength": "酒度 % vol",
       "trace.coolingTarget": "冷却目标", "trace.coolingLimit": "冷却上限",
       good: "正常", faulted: "故障", switchLanguage: "English",
+      "nav.panel": "蒸馏甑", "nav.commissioning": "调试", outputTest: "输出测试中：有输出正被手动驱动（调试）",
     },
   };
   const CHANNELS = {
@@ -163,6 +165,10 @@
     $("who").textContent = `${user} · ${role}`;
     const operator = role === "operator" || role === "supervisor";
     for (const e of document.querySelectorAll(".operator-only")) e.classList.toggle("hidden", !operator);
+    for (const e of document.querySelectorAll(".supervisor-only")) e.classList.toggle("hidden", role !== "supervisor");
+    // A list of pages with only this one in it is no navigation: it goes until the role has another page to go to.
+    const pages = document.querySelectorAll("nav#pages a:not(.hidden)");
+    $("pages").classList.toggle("hidden", pages.length < 2);
     connect();
   }
 
@@ -218,8 +224,8 @@
     $("recipe-name").textContent = s.recipe;
     $("phase-since").textContent = clock(s.phaseStartedAt);
     const held = $("held");
-    held.classList.toggle("hidden", !live.held);
-    held.textContent = live.held ? t("heldBecause", live.holdCause || "") : "";
+    held.classList.toggle("hidden", !live.held && !s.outputTestRunning);
+    held.textContent = live.held ? t("heldBecause", live.holdCause || "") : s.outputTestRunning ? t("outputTest") : "";
     const tr = s.lastTransition;
     $("transition").textContent = tr ? t("transition", t("phase." + tr.from), t("phase." + tr.to), tr.reason, clock(tr.at)) : t("noTransition");
     update("timeline", [s.phases, s.timeZone], () => s.phases.map((p, i) => li(`${t("phase." + p.phase)} ${clock(p.startedAt)}`, i === s.phases.length - 1 && !p.endedAt ? "current" : "")));
