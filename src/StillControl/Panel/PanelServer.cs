@@ -115,6 +115,7 @@ public sealed partial class PanelServer(WebOptions options, ControlCycle cycle, 
         web.MapGet("/api/events", Events).RequireRole(Role.Viewer);
 
         web.MapPost("/api/commands", (Delegate)(Func<HttpContext, Task<IResult>>)Command).RequireRole(Role.Operator);
+        new PanelBatches(options, cycle, host, loggers.CreateLogger<PanelBatches>()).Map(web);
     }
 
     /// <summary>Server-Sent Events: the current state at once, then every new one; a comment every 15 s keeps proxies from closing it.</summary>
