@@ -9,11 +9,18 @@ public sealed class PanelBatchesBrowserTests
 {
     private static string Shot(string name) => Path.Combine(PanelBrowser.ScreenshotFolder, name);
 
+    /// <summary>A screenshot from the top of the page (a full-page shot of a scrolled page draws the sticky header mid-page).</summary>
+    private static async Task Screenshot(IPage page, string name, bool fullPage = true)
+    {
+        await page.EvaluateAsync("window.scrollTo(0, 0)");
+        await page.ScreenshotAsync(new() { Path = Shot(name), FullPage = fullPage });
+    }
+
     [Fact]
     public async Task Batches_are_found_reported_and_exported_and_a_supervisor_uploads_a_recipe_in_chromium()
     {
         using var files = new TestFiles();
-        var (a, b) = await TwoBatches.Make(files);
+        var (a, b) = await TwoFinishedBatches.Make(files);
         var journal = files.PathOf("journal.db");
         await using var panel = await PanelHost.Start(files);
         await using var browser = await PanelBrowser.Launch();
@@ -49,21 +56,21 @@ public sealed class PanelBatchesBrowserTests
         await Assertions.Expect(page.Locator("#batch-list li.empty")).ToHaveTextAsync("No batch matches.");
         await page.ClickAsync("#bf-clear");
         await Assertions.Expect(items).ToHaveCountAsync(2);
-        await page.ScreenshotAsync(new() { Path = Shot("batches-desktop-en.png"), FullPage = true });
+        await Screenshot(page, "batches-desktop-en.png");
 
         // The report opens in its own tab: the report verb's page.
         var reportTab = await page.Context.RunAndWaitForPageAsync(() => page.ClickAsync($"#batch-list > li[data-id='{a}'] a[data-report]"));
         await reportTab.WaitForLoadStateAsync();
         Assert.Contains(a, await reportTab.TitleAsync());
         await Assertions.Expect(reportTab.Locator("body")).ToContainTextAsync("LOT-42");
-        await reportTab.ScreenshotAsync(new() { Path = Shot("batches-report-desktop.png") });
+        await Screenshot(reportTab, "batches-report-desktop.png", fullPage: false);
         await reportTab.CloseAsync();
 
         // An export downloads the file 'stillcontrol export' writes.
         var row = page.Locator($"#batch-list > li[data-id='{b}']");
         await row.Locator("details.exports summary").ClickAsync();
         await Assertions.Expect(row.Locator("a[data-export]")).ToHaveCountAsync(6);
-        await page.ScreenshotAsync(new() { Path = Shot("batches-exports-desktop-en.png"), FullPage = true });
+        await Screenshot(page, "batches-exports-desktop-en.png");
         var download = await page.RunAndWaitForDownloadAsync(() => row.Locator("a[data-export='events.csv']").ClickAsync());
         Assert.Equal($"{b}-events.csv", download.SuggestedFilename);
         var saved = files.PathOf("downloaded.csv");
@@ -111,7 +118,7 @@ public sealed class PanelBatchesBrowserTests
         await Assertions.Expect(boss.Locator("#recipe-messages li.bad")).ToHaveCountAsync(cliLines.Length);
         Assert.Equal(cliLines, await boss.Locator("#recipe-messages li").AllTextContentsAsync());
         await Assertions.Expect(boss.Locator("#recipe-result")).ToContainTextAsync($"Not valid: the recipe check found {cliLines.Length} problem(s).");
-        await boss.ScreenshotAsync(new() { Path = Shot("recipes-check-desktop-en.png"), FullPage = true });
+        await Screenshot(boss, "recipes-check-desktop-en.png");
         await boss.ClickAsync("#recipe-upload");
         await Assertions.Expect(boss.Locator("#recipe-result")).ToHaveClassAsync(new Regex("refused"));
         Assert.Equal("strong-aroma-default", panel.Cycle.Recipe.Name);
@@ -125,7 +132,7 @@ public sealed class PanelBatchesBrowserTests
         await Assertions.Expect(boss.Locator("#recipe-origin")).ToContainTextAsync($"Uploaded by {PanelHost.Supervisor} on ");
         await Assertions.Expect(boss.Locator("#recipe-history li")).ToHaveCountAsync(1);
         Assert.Equal("gentle-test", panel.Cycle.Recipe.Name);
-        await boss.ScreenshotAsync(new() { Path = Shot("recipes-desktop-en.png"), FullPage = true });
+        await Screenshot(boss, "recipes-desktop-en.png");
         // The live page's start form offers the new recipe.
         await boss.ClickAsync("#pages a[data-page=live]");
         await Assertions.Expect(boss.Locator("#panel-view")).ToBeVisibleAsync();
@@ -143,14 +150,19 @@ public sealed class PanelBatchesBrowserTests
         Assert.NotNull(report);
         Assert.True(report.Height >= 48 && report.Width >= 120, $"report button {report.Width}x{report.Height} px on a phone");
         Assert.True(await phone.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the Batches page scrolls sideways on a phone");
-        await phone.ScreenshotAsync(new() { Path = Shot("batches-phone-zh.png") });
-        await phone.ScreenshotAsync(new() { Path = Shot("batches-phone-zh-full.png"), FullPage = true });
+        // Nothing in the filter form reaches past its card.
+        Assert.True(await phone.EvaluateAsync<bool>("""
+            () => { const card = document.querySelector('#batches-view .card').getBoundingClientRect();
+                    return [...document.querySelectorAll('#batch-filter input, #batch-filter select, #batch-filter button')].every(e => e.getBoundingClientRect().right <= card.right + 0.5); }
+            """), "a filter field reaches past its card on a phone");
+        await Screenshot(phone, "batches-phone-zh.png", fullPage: false);
+        await Screenshot(phone, "batches-phone-zh-full.png");
         await phone.ClickAsync("#pages a[data-page=recipes]");
         await Assertions.Expect(phone.Locator("#recipe-eff-name")).ToHaveTextAsync("gentle-test");
         await Assertions.Expect(phone.Locator("#recipe-upload")).ToHaveTextAsync("上传并使用");
         Assert.True(await phone.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the Recipes page scrolls sideways on a phone");
-        await phone.ScreenshotAsync(new() { Path = Shot("recipes-phone-zh.png") });
-        await phone.ScreenshotAsync(new() { Path = Shot("recipes-phone-zh-full.png"), FullPage = true });
+        await Screenshot(phone, "recipes-phone-zh.png", fullPage: false);
+        await Screenshot(phone, "recipes-phone-zh-full.png");
         // Switching language on the page changes these pages too; a reload keeps the page.
         await phone.ClickAsync("#lang");
         await Assertions.Expect(phone.Locator("#recipe-upload")).ToHaveTextAsync("Upload and use");

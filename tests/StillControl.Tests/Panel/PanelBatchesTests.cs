@@ -9,7 +9,7 @@ using StillControl.Web;
 namespace StillControl.Panel;
 
 /// <summary>Two finished batches in a journal, made by the simulate verb as a user would, for the Batches and Recipes pages' tests.</summary>
-public static class TwoBatches
+public static class TwoFinishedBatches
 {
     public const string MildRecipe = """{ "name": "mild-test", "description": "a recipe for the panel's tests" }""";
 
@@ -54,7 +54,7 @@ public sealed class PanelBatchesTests
     public async Task Batches_are_listed_filtered_reported_and_exported_by_the_verbs_own_code()
     {
         using var files = new TestFiles();
-        var (a, b) = await TwoBatches.Make(files);
+        var (a, b) = await TwoFinishedBatches.Make(files);
         var journal = files.PathOf("journal.db");
         await using var panel = await PanelHost.Start(files);
         using var anonymous = panel.Client();
@@ -301,7 +301,7 @@ public sealed class PanelBatchesTests
                 Assert.Equal(batch, listed.GetProperty("batches")[0].GetProperty("id").GetString());
                 Assert.Equal("uploaded-test", listed.GetProperty("batches")[0].GetProperty("recipe").GetString());
                 Assert.Equal(PanelHost.Operator, listed.GetProperty("batches")[0].GetProperty("operator").GetString());
-                var during = await Upload(boss, bossToken, TwoBatches.MildRecipe, "mild.json");
+                var during = await Upload(boss, bossToken, TwoFinishedBatches.MildRecipe, "mild.json");
                 Assert.Equal(HttpStatusCode.Conflict, during.StatusCode);
                 Assert.Contains($"batch {batch} is in loading: it keeps recipe 'uploaded-test' until it ends", (await Json(during)).GetProperty("reason").GetString());
                 Assert.Equal("uploaded-test", panel.Cycle.Recipe.Name);
