@@ -546,7 +546,7 @@ public static class CommandLine
             throw new BadInputException($"batches: --outcome = '{outcome}': one of {string.Join(", ", JournalQuery.Outcomes)}");
         }
         var filter = new BatchFilter(ParseDate(a.Value("--from"), "--from", endOfDay: false), ParseDate(a.Value("--to"), "--to", endOfDay: true),
-            a.Value("--still"), a.Value("--recipe"), outcome, a.Value("--alarm"));
+            a.Value("--still"), a.Value("--recipe"), outcome, a.Value("--alarm"), a.Value("--search"));
         using var journal = ArchiveSource.Open(a, "batches") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var batches = journal.List(filter);
         if (a.Has("--json"))

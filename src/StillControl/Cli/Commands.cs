@@ -121,9 +121,10 @@ public static class Commands
                 new("--recipe", "NAME", "Batches on this recipe (its name)."),
                 new("--outcome", string.Join('|', JournalQuery.Outcomes), "Batches with this outcome.", [.. JournalQuery.Outcomes]),
                 new("--alarm", "CODE", "Batches that raised this alarm (its code, e.g. cooling-out-high)."),
+                new("--search", "TEXT", "Batches whose id, operator (who started it) or grain lot contains this text, in any case (the panel's search; with --archive, the id only)."),
                 Json,
             ],
-            Examples = ["stillcontrol batches", "stillcontrol batches --from 2026-11-01 --outcome aborted"],
+            Examples = ["stillcontrol batches", "stillcontrol batches --from 2026-11-01 --outcome aborted", "stillcontrol batches --search LOT-42"],
         },
         new("batch", "Shows one batch: phases, fractions, alarms, operator actions.", CommandLine.Batch)
         {

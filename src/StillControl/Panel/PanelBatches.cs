@@ -101,7 +101,16 @@ public sealed partial class PanelBatches(WebOptions options, ControlCycle cycle,
     {
         var (review, problem, status) = await Review(id, context.RequestAborted);
         if (review is null) return ErrorPage(status, problem!);
-        var html = HtmlReport.Report(review);
+        string html;
+        try
+        {
+            html = HtmlReport.Report(review);
+        }
+        catch (Exception ex) when (Unreadable(ex))
+        {
+            LogUnreadable(PrintableText.Of(review.Id), ex.Message);
+            return ErrorPage(StatusCodes.Status422UnprocessableEntity, $"batch {PrintableText.Of(review.Id)}: its report cannot be written from what the journal holds ({ex.Message})");
+        }
         // The report is a document of its own: its style is inline, it runs no script and loads nothing.
         context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
         if (context.Request.Query["download"] == "1")
@@ -121,7 +130,15 @@ public sealed partial class PanelBatches(WebOptions options, ControlCycle cycle,
         var (review, problem, status) = await Review(id, context.RequestAborted);
         if (review is null) return WebFoundation.Problem(status, problem!);
         using var buffer = new MemoryStream();
-        BatchExport.WriteFile(review, table, format, buffer);
+        try
+        {
+            BatchExport.WriteFile(review, table, format, buffer);
+        }
+        catch (Exception ex) when (Unreadable(ex))
+        {
+            LogUnreadable(PrintableText.Of(review.Id), ex.Message);
+            return WebFoundation.Problem(StatusCodes.Status422UnprocessableEntity, $"batch {PrintableText.Of(review.Id)}: its {table} cannot be exported from what the journal holds ({ex.Message})");
+        }
         return Results.File(buffer.ToArray(), format == "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8", BatchExport.FileName(review.Id, table, format));
     }
 

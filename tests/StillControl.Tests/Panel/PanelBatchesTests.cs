@@ -89,6 +89,8 @@ public sealed class PanelBatchesTests
             // The CLI's own filter gives the same answer for the same question.
             var cli = await InProcess.Run("batches", "--journal", journal, "--recipe", "mild-test", "--json");
             Assert.Equal([b], JsonDocument.Parse(cli.Output).RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetString()!).ToArray());
+            var cliSearch = await InProcess.Run("batches", "--journal", journal, "--search", "lot-42", "--json");
+            Assert.Equal([a], JsonDocument.Parse(cliSearch.Output).RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetString()!).ToArray());
 
             // Bad filters are named with what is accepted.
             Assert.Contains("from = '2026-13-01'", (await List(viewer, "?from=2026-13-01", HttpStatusCode.BadRequest)).GetProperty("error").GetString());
