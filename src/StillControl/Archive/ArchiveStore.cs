@@ -433,6 +433,8 @@ public sealed class ArchiveStore : IBatchSource
                     ended is not null ? null : running.Contains((name, id)) ? "running" : "interrupted", reader.GetString(1)));
             }
         }
+        // The archive keeps no operator or grain lot in its listing: a text search matches the batch id here.
+        if (filter.Search is { Length: > 0 }) result = result.Where(filter.MatchesSearch).ToList();
         return activity is null ? result : result.Where(b => b.Activity == activity).ToList();
     }
 

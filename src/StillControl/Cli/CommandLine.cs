@@ -119,7 +119,8 @@ public static class CommandLine
             }
         }
 
-        var recipe = Files.LoadRecipe(a.Value("--recipe"));
+        // --recipe, else the recipe last uploaded in the panel beside this journal, else the built-in one.
+        var recipe = Panel.RecipeUploads.Starting(a.Value("--recipe"), null, journalPath);
         var given = ParseStart(a.Value("--start"));
         if (given is not null && resume) throw new BadInputException("simulate: --start is for a new batch; --resume continues the interrupted one from where the journal last saw it");
         var start = given ?? WholeSecond(DateTimeOffset.UtcNow);
@@ -311,7 +312,8 @@ public static class CommandLine
     {
         var (root, overrides) = LoadConfiguration("run", a.Value("--config"));
         if (a.Value("--journal") is { } journal) overrides["Journal:Path"] = journal;
-        var recipe = Files.LoadRecipe(a.Value("--recipe") ?? root["Recipe:Path"]);
+        // --recipe, else the recipe last uploaded in the panel (kept beside the journal), else Recipe:Path, else the built-in one.
+        var recipe = Panel.RecipeUploads.Starting(a.Value("--recipe"), root["Recipe:Path"], overrides.GetValueOrDefault("Journal:Path") ?? new JournalOptions().Path);
         var scenario = Files.LoadScenario(a.Value("--scenario") ?? root["Simulation:ScenarioPath"]);
         var seed = int.TryParse(root["Simulation:Seed"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : scenario.Seed ?? 1;
         CheckConfiguration(overrides);
@@ -521,7 +523,7 @@ public static class CommandLine
     {
         if (a.Positionals.Count != 1) throw new BadInputException("recipe check: give exactly one recipe file");
         var recipe = Files.LoadRecipe(a.Positionals[0]);
-        output.WriteLine($"recipe {a.Positionals[0]}: valid ({recipe.Name})");
+        output.WriteLine(Files.RecipeValid(a.Positionals[0], recipe));
         return 0;
     }
 
@@ -540,7 +542,7 @@ public static class CommandLine
             throw new BadInputException($"batches: --outcome = '{outcome}': one of {string.Join(", ", JournalQuery.Outcomes)}");
         }
         var filter = new BatchFilter(ParseDate(a.Value("--from"), "--from", endOfDay: false), ParseDate(a.Value("--to"), "--to", endOfDay: true),
-            a.Value("--still"), a.Value("--recipe"), outcome, a.Value("--alarm"));
+            a.Value("--still"), a.Value("--recipe"), outcome, a.Value("--alarm"), a.Value("--search"));
         using var journal = ArchiveSource.Open(a, "batches") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var batches = journal.List(filter);
         if (a.Has("--json"))
@@ -697,23 +699,21 @@ public static class CommandLine
         CheckWritable("export", file);
         using var journal = ArchiveSource.Open(a, "export") ?? OpenQuery(a.Value("--journal") ?? "stillcontrol.db");
         var review = Reviews("export", journal, a.Positionals, error)[0];
-        if (format == "json")
+        if (file is not null)
+        {
+            // The file's bytes come from one place, which the panel's download uses too.
+            using var stream = Create("export", file);
+            BatchExport.WriteFile(review, table, format, stream);
+        }
+        else if (format == "json")
         {
             using var buffer = new MemoryStream();
-            using (var stream = file is null ? (Stream)buffer : Create("export", file))
-            {
-                BatchExport.WriteJson(review, stream, table);
-            }
-            if (file is null) output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
-        }
-        else if (file is null)
-        {
-            BatchExport.WriteCsv(review, table, output);
+            BatchExport.WriteJson(review, buffer, table);
+            output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
         }
         else
         {
-            using var writer = new StreamWriter(Create("export", file), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
-            BatchExport.WriteCsv(review, table, writer);
+            BatchExport.WriteCsv(review, table, output);
         }
         if (file is not null) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"export: wrote {file} ({table} of {review.Id}, {format}, {new FileInfo(file).Length / 1024.0:0} KiB)"));
         return 0;

@@ -37,7 +37,7 @@ public static class Commands
                 """,
             Options =
             [
-                Recipe,
+                new("--recipe", "FILE", "A recipe file (JSON). Default: the recipe last uploaded in the panel beside --journal, else the built-in strong-aroma recipe."),
                 new("--scenario", "FILE", "A scenario file (JSON): faults to inject, disturbances, the seed, batch metadata."),
                 new("--speed", "N|max", "Times real time, from 0.1 to 1000000, or max (as fast as the machine runs). Default: max.", "max", "1", "10", "60", "600"),
                 new("--start", "TIME", "When the simulated batch starts: an ISO 8601 time (2026-11-28T06:00:00Z; UTC when no offset is given), not in the future. Default: placed so that the batch ends by now."),
@@ -69,7 +69,7 @@ public static class Commands
             Options =
             [
                 Config,
-                new("--recipe", "FILE", "A recipe file (JSON). Default: Recipe:Path from the configuration, else the built-in recipe."),
+                new("--recipe", "FILE", "A recipe file (JSON). Default: the recipe last uploaded in the panel (kept beside the journal), else Recipe:Path from the configuration, else the built-in recipe."),
                 new("--scenario", "FILE", "A scenario file for a simulated still (Hardware:Mode Simulated). Default: Simulation:ScenarioPath."),
                 new("--journal", "PATH", "The batch journal (SQLite). Default: Journal:Path from the configuration."),
             ],
@@ -121,9 +121,10 @@ public static class Commands
                 new("--recipe", "NAME", "Batches on this recipe (its name)."),
                 new("--outcome", string.Join('|', JournalQuery.Outcomes), "Batches with this outcome.", [.. JournalQuery.Outcomes]),
                 new("--alarm", "CODE", "Batches that raised this alarm (its code, e.g. cooling-out-high)."),
+                new("--search", "TEXT", "Batches whose id, operator (who started it) or grain lot contains this text, in any case (the panel's search; with --archive, the id only)."),
                 Json,
             ],
-            Examples = ["stillcontrol batches", "stillcontrol batches --from 2026-11-01 --outcome aborted"],
+            Examples = ["stillcontrol batches", "stillcontrol batches --from 2026-11-01 --outcome aborted", "stillcontrol batches --search LOT-42"],
         },
         new("batch", "Shows one batch: phases, fractions, alarms, operator actions.", CommandLine.Batch)
         {

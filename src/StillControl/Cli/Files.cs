@@ -12,10 +12,21 @@ public static class Files
         var (recipe, errors) = RecipeJson.Parse(Read(path, "recipe", SafetyEnvelope.RecipeFileMaximumBytes));
         if (recipe is null)
         {
-            throw new BadInputException($"recipe {path}: " + string.Join(Environment.NewLine + $"recipe {path}: ", errors));
+            throw new BadInputException(string.Join(Environment.NewLine, errors.Select(e => RecipeProblem(path, e))));
         }
         return recipe;
     }
+
+    /// <summary>How <c>recipe check</c> (and the panel's upload) names one thing wrong with a recipe file: the file, the key, the value, what is accepted.</summary>
+    public static string RecipeProblem(string file, RecipeError error) => $"recipe {file}: {error}";
+
+    /// <summary>How <c>recipe check</c> (and the panel's upload) says a recipe file is valid.</summary>
+    public static string RecipeValid(string file, Recipe recipe) => $"recipe {file}: valid ({recipe.Name})";
+
+    /// <summary>How a recipe file larger than the limit is refused (<c>recipe check</c>, the panel's upload).</summary>
+    public static string RecipeTooLarge(string file, long bytes) => TooLarge("recipe", file, bytes, SafetyEnvelope.RecipeFileMaximumBytes);
+
+    private static string TooLarge(string what, string path, long bytes, long limit) => $"{what} {path}: {bytes} bytes, larger than the {limit} bytes a {what} file may have";
 
     public static Scenario LoadScenario(string? path)
     {
@@ -34,7 +45,7 @@ public static class Files
         {
             if (maximumBytes is { } limit && new FileInfo(path) is { Exists: true } file && file.Length > limit)
             {
-                throw new BadInputException($"{what} {path}: {file.Length} bytes, larger than the {limit} bytes a {what} file may have");
+                throw new BadInputException(TooLarge(what, path, file.Length, limit));
             }
             return File.ReadAllText(path);
         }

@@ -19,6 +19,9 @@ public interface ICycleObserver
 /// One control step end to end: read the sensors, apply queued operator commands, step the pure controller, drive the outputs,
 /// journal what happened. It is the only place these meet, and it runs on one thread: commands from elsewhere are queued.
 /// </summary>
+/// <summary>A recipe for the next start, from <paramref name="Operator"/> through <paramref name="Source"/> (the panel); <paramref name="Note"/> says where it came from.</summary>
+public sealed record RecipeChange(Recipe Recipe, string Operator, string Source, string? Note);
+
 public sealed partial class ControlCycle
 {
     private readonly ISensorBank sensors;
@@ -34,7 +37,9 @@ public sealed partial class ControlCycle
     private readonly OutputTest outputTest = new();
     private OutputTestStatus outputTestStatus = OutputTestStatus.Idle;
     private LiveState live = LiveState.Initial;
-    private readonly string recipeJson;
+    private readonly ConcurrentQueue<(RecipeChange Change, TaskCompletionSource<CommandResult> Result)> recipeChanges = new();
+    private Recipe recipe;
+    private string recipeJson;
     private DateTimeOffset nextSampleAt;
     private DateTimeOffset nextStateSaveAt;
     private bool started;
@@ -44,7 +49,7 @@ public sealed partial class ControlCycle
     {
         this.sensors = sensors;
         this.actuators = actuators;
-        Recipe = recipe;
+        this.recipe = recipe;
         this.journal = journal;
         this.time = time;
         this.options = options;
@@ -52,7 +57,8 @@ public sealed partial class ControlCycle
         recipeJson = RecipeJson.Serialize(recipe);
     }
 
-    public Recipe Recipe { get; }
+    /// <summary>The recipe the running batch follows, or the next start will; changed only between batches (<see cref="ChangeRecipe"/>).</summary>
+    public Recipe Recipe => Volatile.Read(ref recipe);
     public BatchState State { get; private set; } = new();
     public Decisions Decisions { get; } = new();
     public ReadingSnapshot Readings { get; } = new();
@@ -111,6 +117,41 @@ public sealed partial class ControlCycle
     /// <summary>True while an output is driven by hand; only on the loop's thread (an observer).</summary>
     public bool OutputTestActive => outputTest.Active;
 
+    /// <summary>
+    /// Queues a new recipe for the next start. The loop takes it at its next step only while no batch runs (idle, or the last batch
+    /// ended); a running or held batch keeps the recipe it started on and the change is refused with the reason. Either way the
+    /// answer is journaled as an event naming the user: accepted outside any batch, refused in the running batch.
+    /// </summary>
+    public Task<CommandResult> ChangeRecipe(RecipeChange change)
+    {
+        var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        recipeChanges.Enqueue((change, result));
+        return result.Task;
+    }
+
+    private void ApplyRecipeChanges(DateTimeOffset now)
+    {
+        while (recipeChanges.TryDequeue(out var item))
+        {
+            var (change, answer) = item;
+            var who = $"recipe by {change.Operator} ({change.Source})";
+            if (State.Phase.IsActive())
+            {
+                var refusal = CommandResult.Refuse($"batch {State.BatchId} is {(State.Held ? "held in " : "in ")}{State.Phase.Name()}: it keeps recipe '{Recipe.Name}' until it ends; upload the recipe again after the batch");
+                Decisions.Events.Add(new ControllerEvent(EventKind.CommandRefused, now, State.Phase, "recipe", $"{who}: {refusal.Reason}"));
+                answer.TrySetResult(refusal);
+                continue;
+            }
+            var before = Recipe.Name;
+            Volatile.Write(ref recipe, change.Recipe);
+            recipeJson = RecipeJson.Serialize(change.Recipe);
+            var accepted = CommandResult.Accept($"recipe '{change.Recipe.Name}' replaces '{before}': the next start uses it");
+            // Outside any batch: journaled with no batch id, so a finished batch's record never gains it.
+            journal.AppendEvent(null, new ControllerEvent(EventKind.CommandAccepted, now, State.Phase, "recipe", $"{who}: {accepted.Reason}{(change.Note is null ? "" : $" ({change.Note})")}"));
+            answer.TrySetResult(accepted);
+        }
+    }
+
     /// <summary>Outputs safe first; then, if the journal holds an unfinished batch, it comes back held with a power-loss alarm.</summary>
     public void Start()
     {
@@ -148,6 +189,7 @@ public sealed partial class ControlCycle
         Readings.OutputFault = actuators.Fault;
 
         Decisions.Clear(now);
+        ApplyRecipeChanges(now);
         while (commands.TryDequeue(out var item))
         {
             var command = item.Command;

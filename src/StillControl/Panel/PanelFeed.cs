@@ -78,7 +78,6 @@ public sealed class ChartLog(string? batchId, DateTimeOffset? startedAt)
 public sealed class PanelFeed : ICycleObserver
 {
     private const int EventsKept = 40;
-    private readonly Recipe recipe;
     private readonly string still;
     private readonly Channels.Channel<PanelSnapshot> updates = Channels.Channel.CreateBounded<PanelSnapshot>(new Channels.BoundedChannelOptions(1) { FullMode = Channels.BoundedChannelFullMode.DropOldest, SingleWriter = true });
     private readonly LinkedList<PanelEvent> events = new();
@@ -89,9 +88,10 @@ public sealed class PanelFeed : ICycleObserver
 
     private readonly string timeZone;
 
+    /// <param name="recipe">The recipe at start; each snapshot shows the loop's own (<see cref="ControlCycle.Recipe"/>), which a supervisor may change between batches.</param>
     public PanelFeed(Recipe recipe, string still, string timeZone)
     {
-        this.recipe = recipe;
+        _ = recipe;
         this.still = still;
         this.timeZone = timeZone;
     }
@@ -131,6 +131,7 @@ public sealed class PanelFeed : ICycleObserver
 
     private PanelSnapshot Build(ControlCycle cycle, LiveState live)
     {
+        var recipe = cycle.Recipe;
         var state = cycle.State;
         var decisions = cycle.Decisions;
         if (state.BatchId != chart.BatchId)

@@ -117,6 +117,7 @@ public sealed partial class PanelServer(WebOptions options, ControlCycle cycle, 
         web.MapPost("/api/commands", (Delegate)(Func<HttpContext, Task<IResult>>)Command).RequireRole(Role.Operator);
 
         MapCommissioning(web);
+        new PanelBatches(options, cycle, host, loggers.CreateLogger<PanelBatches>()).Map(web);
     }
 
     /// <summary>Server-Sent Events: the current state at once, then every new one; a comment every 15 s keeps proxies from closing it.</summary>

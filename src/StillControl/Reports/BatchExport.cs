@@ -17,6 +17,35 @@ public static class BatchExport
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
     public static readonly string[] Tables = ["samples", "events", "fractions"];
 
+    public static readonly string[] Formats = ["csv", "json"];
+
+    /// <summary>
+    /// One table as the file <c>stillcontrol export --out</c> writes (and the panel downloads): CSV in UTF-8 with a byte order mark
+    /// (spreadsheets then read Chinese text right), JSON in UTF-8 without one.
+    /// </summary>
+    public static void WriteFile(BatchReview r, string table, string format, Stream output)
+    {
+        if (!Tables.Contains(table)) throw new ArgumentException($"table '{table}': one of {string.Join(", ", Tables)}", nameof(table));
+        switch (format)
+        {
+            case "json":
+                WriteJson(r, output, table);
+                break;
+            case "csv":
+                using (var writer = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), 64 * 1024, leaveOpen: true))
+                {
+                    WriteCsv(r, table, writer);
+                }
+                break;
+            default:
+                throw new ArgumentException($"format '{format}': one of {string.Join(", ", Formats)}", nameof(format));
+        }
+    }
+
+    /// <summary>The name a download of one table gets: the batch id (only letters, digits, '.', '_' and '-' kept), the table, the format.</summary>
+    public static string FileName(string batchId, string table, string format) =>
+        $"{System.Text.RegularExpressions.Regex.Replace(batchId, "[^A-Za-z0-9._-]", "_")}-{table}.{format}";
+
     /// <summary>Channels that have a value or a fault in at least one sample, in channel order.</summary>
     public static Channel[] ChannelsIn(BatchReview r) =>
         Channels.All.Where(c => r.Samples.Any(s => !double.IsNaN(s.Values[(int)c]) || s.Faults[(int)c] is not null)).ToArray();

@@ -7,14 +7,28 @@ using StillControl.Process;
 namespace StillControl.Reports;
 
 /// <summary>Which batches <c>batches</c> lists: every criterion optional, all must hold.</summary>
-public sealed record BatchFilter(DateTimeOffset? From = null, DateTimeOffset? To = null, string? Still = null, string? Recipe = null, string? Outcome = null, string? Alarm = null);
+/// <param name="Search">Text a batch's id, operator (who started it) or grain lot contains, ignoring case.</param>
+public sealed record BatchFilter(DateTimeOffset? From = null, DateTimeOffset? To = null, string? Still = null, string? Recipe = null, string? Outcome = null, string? Alarm = null,
+    string? Search = null)
+{
+    /// <summary>Whether a listed batch holds <see cref="Search"/> in its id, operator or grain lot (always, without a search).</summary>
+    public bool MatchesSearch(BatchListing b) =>
+        Search is not { Length: > 0 } text
+        || b.Id.Contains(text, StringComparison.OrdinalIgnoreCase)
+        || (b.Operator?.Contains(text, StringComparison.OrdinalIgnoreCase) ?? false)
+        || (b.GrainLot?.Contains(text, StringComparison.OrdinalIgnoreCase) ?? false);
+}
 
 /// <summary>A listed batch: the journal's summary, the still it ran on and how many alarms it raised.</summary>
 /// <param name="Activity">For a batch that has not ended: "running" while a service has the journal open (the newest such batch),
 /// otherwise "interrupted" (power loss, kill or crash; <c>run</c> brings it back held). Null once ended.</param>
 /// <param name="Site">The still's site, for batches listed from the plant's archive; absent for a still's own journal.</param>
+/// <param name="Operator">Who started the batch (its accepted start command), when the journal says.</param>
+/// <param name="GrainLot">The batch's grain lot from its metadata, when it has one.</param>
 public sealed record BatchListing(string Id, string Still, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome, string Recipe, string Phase, int Trips, int Warnings,
-    string? Activity, [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Site = null);
+    string? Activity, [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Site = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Operator = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? GrainLot = null);
 
 /// <summary>One journal sample as a review reads it: every channel's value (NaN when faulted or absent) and its fault.</summary>
 public sealed record SampleRow(DateTimeOffset At, string Phase, bool Held, double SteamPercent, double CoolingPercent, string? Receiver, double? StrengthPercent,
@@ -108,8 +122,15 @@ public sealed class JournalQuery : IBatchSource
             where.Add("EXISTS (SELECT 1 FROM events e WHERE e.batch_id = b.id AND e.kind = 'alarm-raised' AND e.code = $alarm)");
             command.Parameters.AddWithValue("$alarm", alarm);
         }
+        // Who started it and the grain lot, for the listing and its text search; a damaged state or metadata value reads as none.
+        var grainLot = BatchJournal.HasColumn(connection, "batches", "metadata_json")
+            ? "CASE WHEN json_valid(b.metadata_json) THEN json_extract(b.metadata_json, '$.grainLot') END"
+            : "NULL";
         command.CommandText = $"""
-            SELECT b.id, b.started_at, b.ended_at, {OutcomeSql}, b.recipe_name, b.phase, coalesce(a.trips, 0), coalesce(a.raised, 0)
+            SELECT b.id, b.started_at, b.ended_at, {OutcomeSql}, b.recipe_name, b.phase, coalesce(a.trips, 0), coalesce(a.raised, 0),
+                (SELECT json_extract(s.value, '$.operator') FROM json_each(CASE WHEN json_valid(b.state_json) THEN b.state_json ELSE json_object() END, '$.actions') s
+                 WHERE json_extract(s.value, '$.command') = 'start' AND json_extract(s.value, '$.accepted') LIMIT 1),
+                {grainLot}
             FROM batches b
             LEFT JOIN (SELECT batch_id, sum(kind = 'interlock-trip') AS trips, sum(kind = 'alarm-raised') AS raised
                        FROM events WHERE kind IN ('interlock-trip', 'alarm-raised') GROUP BY batch_id) a ON a.batch_id = b.id
@@ -126,9 +147,12 @@ public sealed class JournalQuery : IBatchSource
             var ended = reader.IsDBNull(2) ? (DateTimeOffset?)null : FromMs(reader.GetInt64(2));
             result.Add(new BatchListing(id, StillOf(id), FromMs(reader.GetInt64(1)), ended,
                 reader.GetString(3), reader.GetString(4), reader.GetString(5), trips, reader.GetInt32(7) - trips,
-                ended is not null ? null : id == running ? "running" : "interrupted"));
+                ended is not null ? null : id == running ? "running" : "interrupted", null,
+                reader.IsDBNull(8) ? null : Convert.ToString(reader.GetValue(8), CultureInfo.InvariantCulture),
+                reader.IsDBNull(9) ? null : Convert.ToString(reader.GetValue(9), CultureInfo.InvariantCulture)));
         }
         if (filter.Still is { } wanted) result = result.Where(b => b.Still == wanted).ToList();
+        if (filter.Search is { Length: > 0 }) result = result.Where(filter.MatchesSearch).ToList();
         return activity is null ? result : result.Where(b => b.Activity == activity).ToList();
     }
 

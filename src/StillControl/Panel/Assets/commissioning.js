@@ -4,7 +4,7 @@
 (function () {
   const TEXT = {
     en: {
-      title: "Commissioning", "nav.panel": "Still", "nav.commissioning": "Commissioning", toPanel: "To the panel",
+      title: "Commissioning", "nav.panel": "Live", "nav.batches": "Batches", "nav.recipes": "Recipes", "nav.commissioning": "Commissioning", toPanel: "To the panel",
       signInFirst: "Sign in on the panel first.", needsSupervisor: "{0} is {1}: commissioning needs a supervisor.",
       testTitle: "Manual output test", testWarning: "Drives one output by hand while no batch runs; every other output stays safe. It goes back to safe by itself.",
       stopTest: "Stop: back to safe", opening: "Opening, %", receiver: "Receiver", drive: "Drive",
@@ -24,7 +24,7 @@
       interlock: "Steam may not open: {0}", switchLanguage: "中文",
     },
     "zh-CN": {
-      title: "调试", "nav.panel": "蒸馏甑", "nav.commissioning": "调试", toPanel: "返回主面板",
+      title: "调试", "nav.panel": "实时", "nav.batches": "批次", "nav.recipes": "工艺", "nav.commissioning": "调试", toPanel: "返回主面板",
       signInFirst: "请先在主面板登录。", needsSupervisor: "{0} 的角色是 {1}：调试需要主管权限。",
       testTitle: "手动输出测试", testWarning: "不在批次中时手动驱动一个输出；其余输出保持安全状态。到时自动恢复安全状态。",
       stopTest: "停止：恢复安全", opening: "开度，%", receiver: "接酒容器", drive: "驱动",
