@@ -160,8 +160,8 @@ public sealed partial class MqttLink : BackgroundService
     {
         await Task.Yield();
         using var reader = new JournalReader(journalPath);
-        using var book = new CommandLedger(journalPath);
-        Recover(book);
+        using var book = OpenLedger();
+        if (book is not null) Recover(book);
         ledger = book;
         var stored = new StoredCursor(reader, CursorName, journalPath, cycle.Audit, LogCursorNotStored);
         var cursor = stored.Load();
@@ -449,6 +449,20 @@ public sealed partial class MqttLink : BackgroundService
         await Task.Delay(Timeout.Infinite, cancellationToken);
     }
 
+    /// <summary>The command ledger, or null (logged) when its file cannot be opened or written: commands are then still answered, but not across a kill.</summary>
+    private CommandLedger? OpenLedger()
+    {
+        try
+        {
+            return new CommandLedger(journalPath);
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        {
+            LogLedgerUnavailable(JournalReader.CursorPath(journalPath), ex.Message);
+            return null;
+        }
+    }
+
     /// <summary>
     /// At start, before subscribing: every id the service before this one received and left unanswered (a kill, a power loss, a
     /// stop without a broker) gets its result now, stored at once, so a repeat of the id gets it back and never runs: "not run" if
@@ -457,14 +471,32 @@ public sealed partial class MqttLink : BackgroundService
     /// </summary>
     private void Recover(CommandLedger book)
     {
-        recovered = book.Unanswered();
+        try
+        {
+            recovered = book.Unanswered();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            LogLedgerUnavailable(JournalReader.CursorPath(journalPath), ex.Message);
+            return;
+        }
         for (var i = 0; i < recovered.Count; i++)
         {
             var unanswered = recovered[i];
             if (unanswered.StoredResult is not null) continue;
             var reason = unanswered.Submitted ? InterruptedReason : NotRunReason + " before this command reached the control loop";
             var json = ResultJson(unanswered.Id, unanswered.Command, CommandResult.Refuse(reason));
-            book.Remember(unanswered.Id, json, DateTimeOffset.UtcNow, CommandIdsKept);
+            try
+            {
+                book.Remember(unanswered.Id, json, DateTimeOffset.UtcNow, CommandIdsKept);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                // Not stored (a full disk): left owed, so the next start answers it; not published now, so it is answered once.
+                LogCommandIdNotKept(unanswered.Id, ex.Message);
+                recovered.RemoveAt(i--);
+                continue;
+            }
             cycle.Audit(new ControllerEvent(EventKind.CommandRefused, DateTimeOffset.UtcNow, Phase.Idle, "remote",
                 PrintableText.Of(unanswered.Submitted
                     ? $"remote command id {unanswered.Id} interrupted (mqtt): {reason}"
@@ -505,7 +537,15 @@ public sealed partial class MqttLink : BackgroundService
             stateEcho = echo;
             lastState = null;
             await StateAsync(deadline.Token);
-            await echo.Task.WaitAsync(deadline.Token);
+            try
+            {
+                await echo.Task.WaitAsync(TimeSpan.FromSeconds(5), deadline.Token);
+            }
+            catch (TimeoutException)
+            {
+                // No echo (a broker that does not hand a client its own state): what has arrived is answered; a later arrival is owed.
+                LogNoStateEcho();
+            }
             await CommandsAsync(stopping: true, deadline.Token);
         }
         catch (Exception ex)
@@ -670,6 +710,12 @@ public sealed partial class MqttLink : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT link stopping: commands left unanswered ({Reason}); the next start answers them")]
     private partial void LogUnansweredAtStop(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Remote command ids cannot be kept in {File} ({Reason}): commands are answered, but a kill leaves the one running without a result and a repeated id is judged again")]
+    private partial void LogLedgerUnavailable(string file, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT link stopping: its own state did not come back within 5 s; commands arriving later are answered at the next start")]
+    private partial void LogNoStateEcho();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "MQTT connected to {Broker}; publishing under {Topic}")]
     private partial void LogConnected(string broker, string topic);
