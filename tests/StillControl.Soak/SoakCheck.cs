@@ -241,7 +241,7 @@ public sealed partial class SoakCheck
     [GeneratedRegex(@"\(mqtt, id (?<id>[^)]+)\)")]
     private static partial Regex Executed();
 
-    [GeneratedRegex(@"^remote command id (?<id>\S+) (arrived again|refused)")]
+    [GeneratedRegex(@"^remote command id (?<id>\S+) (arrived again|refused|interrupted)")]
     private static partial Regex ByLink();
 
     /// <summary>
@@ -255,17 +255,20 @@ public sealed partial class SoakCheck
         var executed = new Dictionary<string, int>(StringComparer.Ordinal);
         var audits = new Dictionary<string, int>(StringComparer.Ordinal);
         var idlessAudits = 0;
+        var interrupted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in events.Where(e => e.Kind is "command-accepted" or "command-refused"))
         {
             if (Executed().Match(e.Message) is { Success: true } x)
             {
                 var id = x.Groups["id"].Value;
-                executed[id] = executed.GetValueOrDefault(id) + 1;
+                // The loop's "not run" (a command it was handed as it stopped) is an answer, not a run.
+                if (!e.Message.EndsWith(": not run: the service stopped", StringComparison.Ordinal)) executed[id] = executed.GetValueOrDefault(id) + 1;
                 audits[id] = audits.GetValueOrDefault(id) + 1;
             }
             else if (ByLink().Match(e.Message) is { Success: true } l)
             {
                 audits[l.Groups["id"].Value] = audits.GetValueOrDefault(l.Groups["id"].Value) + 1;
+                if (e.Message.Contains(" interrupted (mqtt)", StringComparison.Ordinal)) interrupted.Add(l.Groups["id"].Value);
             }
             else if (e.Message.StartsWith("remote command refused (mqtt)", StringComparison.Ordinal))
             {
@@ -290,8 +293,10 @@ public sealed partial class SoakCheck
                 if (runs > 0) ran++;
                 if (runs > 1) twice++;
                 if (category == "retained" && (runs > 0 || mine.Any(r => !r.Contains("retained message refused", StringComparison.Ordinal)))) retainedRan++;
-                audited += audits.GetValueOrDefault(id);
-                if (audits.GetValueOrDefault(id) != mine.Count) auditMismatch++;
+                // An id interrupted by a kill after it ran has the loop's audit of the run and the link's of its "interrupted" result: the latter answers it.
+                var answers = audits.GetValueOrDefault(id) - (interrupted.Contains(id) ? runs : 0);
+                audited += answers;
+                if (answers != mine.Count) auditMismatch++;
                 busy += mine.Count(r => r.Contains("\"busy:", StringComparison.Ordinal));
                 // A repeat gets the first result back, byte for byte (a retained one is refused afresh at each delivery).
                 if (category != "retained" && mine.Distinct(StringComparer.Ordinal).Count() > 1) differing++;

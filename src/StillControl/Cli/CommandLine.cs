@@ -359,8 +359,18 @@ public static class CommandLine
     }
 
     /// <summary>A write-ahead log lost after an unclean stop: said on the console and raised as an alarm in the batch.</summary>
+    /// <remarks>A damaged one is said even without an unfinished batch (the lost frames may have held its end); its alarm goes in the batch that resumes.</remarks>
     private static void ReportLostWriteAheadLog(JournalLock journalLock, string journalPath, IServiceProvider services, TextWriter error)
     {
+        if (journalLock.WriteAheadLogDamage is { } damage)
+        {
+            var damaged = JournalLock.WriteAheadLogDamagedMessage(journalPath, damage, journalLock.DamagedCopy);
+            error.WriteLine($"stillcontrol: warning: {damaged}");
+            if (services.GetRequiredService<BatchJournal>().FindUnfinished() is not null)
+            {
+                services.GetRequiredService<ControlCycle>().Audit(new ControllerEvent(EventKind.AlarmRaised, DateTimeOffset.UtcNow, Phase.Idle, "journal-wal-damaged", damaged));
+            }
+        }
         if (!journalLock.WriteAheadLogLost || services.GetRequiredService<BatchJournal>().FindUnfinished() is null) return;
         var message = JournalLock.WriteAheadLogLostMessage(journalPath);
         error.WriteLine($"stillcontrol: warning: {message}");
@@ -597,6 +607,11 @@ public static class CommandLine
             if (JournalLock.LostWriteAheadLog(path) && query.HasUnendedBatch())
             {
                 Warnings.Value?.WriteLine($"stillcontrol: warning: {JournalLock.WriteAheadLogLostMessage(path)}");
+            }
+            // A damaged log is read by hand: SQLite itself replays what it can and says nothing of the rest.
+            if (JournalLock.DamagedWriteAheadLog(path) is { } damage)
+            {
+                Warnings.Value?.WriteLine($"stillcontrol: warning: {JournalLock.WriteAheadLogDamagedMessage(path, damage, null)}; the next service start keeps a copy of it");
             }
             return query;
         }

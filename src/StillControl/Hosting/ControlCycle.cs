@@ -83,7 +83,12 @@ public sealed partial class ControlCycle
     public IReadOnlyList<Channel> ConfiguredChannels => sensors is IChannelSource source ? source.ConfiguredChannels : Channels.All;
 
     /// <summary>Queues an event that happened outside the loop (a remote command refused before reaching the controller) for the journal.</summary>
-    public void Audit(ControllerEvent e) => audits.Enqueue(e);
+    /// <remarks>After the loop has stopped (a simulated batch that ended before the link stopped) it goes to the journal at once.</remarks>
+    public void Audit(ControllerEvent e)
+    {
+        audits.Enqueue(e);
+        if (Volatile.Read(ref stopped)) AfterStop();
+    }
 
     /// <summary>Commands queued for the next step.</summary>
     public bool HasPendingCommands => !commands.IsEmpty;
@@ -93,10 +98,12 @@ public sealed partial class ControlCycle
     private DateTimeOffset nextCheckpointAt;
 
     /// <summary>Queues a command for the next step; the task completes with the controller's answer.</summary>
+    /// <remarks>Once the loop has stopped, a command queued is answered at once, not run: see <see cref="NotRunReason"/>.</remarks>
     public Task<CommandResult> Submit(OperatorCommand command)
     {
         var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         commands.Enqueue((command, result));
+        if (Volatile.Read(ref stopped)) AfterStop();
         return result.Task;
     }
 
@@ -108,6 +115,7 @@ public sealed partial class ControlCycle
     {
         var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         outputTestRequests.Enqueue((request, result));
+        if (Volatile.Read(ref stopped)) RefuseQueuedRequests();
         return result.Task;
     }
 
@@ -126,6 +134,7 @@ public sealed partial class ControlCycle
     {
         var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         recipeChanges.Enqueue((change, result));
+        if (Volatile.Read(ref stopped)) RefuseQueuedRequests();
         return result.Task;
     }
 
@@ -149,6 +158,56 @@ public sealed partial class ControlCycle
             // Outside any batch: journaled with no batch id, so a finished batch's record never gains it.
             journal.AppendEvent(null, new ControllerEvent(EventKind.CommandAccepted, now, State.Phase, "recipe", $"{who}: {accepted.Reason}{(change.Note is null ? "" : $" ({change.Note})")}"));
             answer.TrySetResult(accepted);
+        }
+    }
+
+    /// <summary>The answer to a command still queued when the loop stops: it never reached the controller.</summary>
+    public const string NotRunReason = "not run: the service stopped";
+
+    private bool stopped;
+    private readonly Lock stopGate = new();
+
+    /// <summary>Commands queued when (or after) the loop stopped are refused, not run, each with its audit event in the journal.</summary>
+    private void RefuseQueued(DateTimeOffset now)
+    {
+        while (commands.TryDequeue(out var item))
+        {
+            var command = item.Command;
+            var refusal = CommandResult.Refuse(NotRunReason);
+            journal.AppendEvent(State.BatchId, new ControllerEvent(EventKind.CommandRefused, now, State.Phase, command.Kind.Name(),
+                $"{command.Kind.Name()} by {command.Operator} ({command.Source}{(command.Id is null ? "" : $", id {command.Id}")}): {refusal.Reason}"));
+            item.Result.TrySetResult(refusal);
+        }
+    }
+
+    /// <summary>
+    /// Output tests and recipe changes queued when (or after) the loop stopped: answered, never applied (no loop is left to
+    /// apply them), so a panel request never waits for a loop that is gone.
+    /// </summary>
+    private void RefuseQueuedRequests()
+    {
+        while (outputTestRequests.TryDequeue(out var test)) test.Result.TrySetResult(CommandResult.Refuse(NotRunReason));
+        while (recipeChanges.TryDequeue(out var change)) change.Result.TrySetResult(CommandResult.Refuse(NotRunReason));
+    }
+
+    /// <summary>A command or an audit event handed in after the loop stopped: journaled and committed on the caller's thread.</summary>
+    private void AfterStop()
+    {
+        lock (stopGate)
+        {
+            try
+            {
+                var now = time.GetUtcNow();
+                RefuseQueued(now);
+                while (audits.TryDequeue(out var audit)) journal.AppendEvent(State.BatchId, audit with { Phase = State.Phase });
+                journal.Commit(force: true);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The journal is gone (the host is being disposed) or cannot be written: the answers are still given.
+                while (commands.TryDequeue(out var item)) item.Result.TrySetResult(CommandResult.Refuse(NotRunReason));
+                LogJournalFailed(ex);
+            }
         }
     }
 
@@ -285,19 +344,27 @@ public sealed partial class ControlCycle
         }
         finally
         {
-            try
+            // From here on a command or audit event handed in goes to the journal on its caller's thread, under the same lock.
+            lock (stopGate)
             {
-                // Audit events handed in since the last step (a command answered just before the stop) are kept too.
-                while (audits.TryDequeue(out var audit))
+                Volatile.Write(ref stopped, true);
+                RefuseQueuedRequests();
+                try
                 {
-                    journal.AppendEvent(State.BatchId, audit with { Phase = State.Phase });
+                    RefuseQueued(time.GetUtcNow());
+                    // Audit events handed in since the last step (a command answered just before the stop) are kept too.
+                    while (audits.TryDequeue(out var audit))
+                    {
+                        journal.AppendEvent(State.BatchId, audit with { Phase = State.Phase });
+                    }
+                    if (State.BatchId is not null) SaveState(time.GetUtcNow());
+                    journal.Commit(force: true);
                 }
-                if (State.BatchId is not null) SaveState(time.GetUtcNow());
-                journal.Commit(force: true);
-            }
-            catch (Exception ex)
-            {
-                LogJournalFailed(ex);
+                catch (Exception ex)
+                {
+                    while (commands.TryDequeue(out var item)) item.Result.TrySetResult(CommandResult.Refuse(NotRunReason));
+                    LogJournalFailed(ex);
+                }
             }
         }
     }

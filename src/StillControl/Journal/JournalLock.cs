@@ -12,10 +12,60 @@ public sealed class JournalLock : IDisposable
 {
     private readonly FileStream file;
 
-    private JournalLock(FileStream file, bool writeAheadLogLost)
+    private JournalLock(FileStream file, bool writeAheadLogLost, WriteAheadLogDamage? damage, string? damagedCopy)
     {
         this.file = file;
         WriteAheadLogLost = writeAheadLogLost;
+        WriteAheadLogDamage = damage;
+        DamagedCopy = damagedCopy;
+    }
+
+    /// <summary>
+    /// The service before this one stopped without closing the journal and left a write-ahead log that SQLite will not replay
+    /// whole (a frame fails its checksum and committed transactions follow it): found before SQLite opened the journal.
+    /// </summary>
+    public WriteAheadLogDamage? WriteAheadLogDamage { get; }
+
+    /// <summary>Where the damaged log was copied, for forensics, before SQLite replayed what it could of it; null if it could not be.</summary>
+    public string? DamagedCopy { get; }
+
+    /// <summary>What <see cref="WriteAheadLogDamage"/> means, for people: the file, the frame, what is lost and where the copy is.</summary>
+    public static string WriteAheadLogDamagedMessage(string journal, WriteAheadLogDamage damage, string? copy) =>
+        $"journal {journal}: its write-ahead log {journal}-wal is damaged after an unclean stop: {damage.Describe()}; rows written after that point " +
+        "are lost; the batch goes on from the last state SQLite kept" +
+        (copy is null ? "" : $"; the damaged log is kept as {copy}");
+
+    /// <summary>For review verbs: the last writer stopped uncleanly, nobody holds the journal now, and its write-ahead log is damaged.</summary>
+    public static WriteAheadLogDamage? DamagedWriteAheadLog(string journal)
+    {
+        var path = PathOf(journal);
+        if (!File.Exists(path) || !File.Exists(journal) || WriteAheadLogGone(journal) || InUse(journal)) return null;
+        try
+        {
+            return LeftOpen(File.ReadAllText(path)) ? WriteAheadLogCheck.Inspect(journal + "-wal") : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A byte-for-byte copy of the damaged log beside the journal, before SQLite replays part of it and drops the rest.</summary>
+    private static string? KeepCopy(string journal)
+    {
+        var stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var copy = $"{journal}-wal.damaged-{stamp}";
+        for (var n = 2; File.Exists(copy); n++) copy = $"{journal}-wal.damaged-{stamp}-{n}";
+        try
+        {
+            File.Copy(journal + "-wal", copy);
+            BatchJournal.RestrictAccess(copy);
+            return copy;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -71,9 +121,12 @@ public sealed class JournalLock : IDisposable
                 var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
                 // What the last holder left: "PID open" if it never got to close the journal.
                 var previous = new StreamReader(file, System.Text.Encoding.ASCII, false, 64, leaveOpen: true).ReadToEnd();
-                var lost = LeftOpen(previous) && File.Exists(journal) && WriteAheadLogGone(journal);
+                var unclean = LeftOpen(previous) && File.Exists(journal);
+                var lost = unclean && WriteAheadLogGone(journal);
+                var damage = unclean && !lost ? WriteAheadLogCheck.Inspect(journal + "-wal") : null;
+                var copy = damage is null ? null : KeepCopy(journal);
                 Mark(file, "open");
-                return new JournalLock(file, lost);
+                return new JournalLock(file, lost, damage, copy);
             }
             catch (IOException e) when (e is not (DirectoryNotFoundException or PathTooLongException) && DateTime.UtcNow < deadline)
             {

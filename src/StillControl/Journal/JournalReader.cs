@@ -30,7 +30,6 @@ public sealed class JournalReader : IDisposable
         command.CommandText = """
             PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;
             CREATE TABLE IF NOT EXISTS cursors (forwarder TEXT PRIMARY KEY, samples_seq INTEGER NOT NULL, events_seq INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS command_results (id TEXT PRIMARY KEY, at INTEGER NOT NULL, result_json TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS rejected_rows (forwarder TEXT NOT NULL, at INTEGER NOT NULL, line TEXT NOT NULL, reason TEXT NOT NULL);
             """;
         command.ExecuteNonQuery();
@@ -99,30 +98,6 @@ public sealed class JournalReader : IDisposable
         {
             return ex.Message;
         }
-    }
-
-    /// <summary>The result already given to a remote command with this id, or null: an id runs once, however often it arrives.</summary>
-    public string? RecallCommandResult(string id)
-    {
-        using var command = cursors.CreateCommand();
-        command.CommandText = "SELECT result_json FROM command_results WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        return command.ExecuteScalar() as string;
-    }
-
-    /// <summary>Keeps a remote command's result under its id (for <paramref name="keep"/>, across reconnects and restarts).</summary>
-    public void RememberCommandResult(string id, string resultJson, DateTimeOffset at, TimeSpan keep)
-    {
-        using var command = cursors.CreateCommand();
-        command.CommandText = """
-            INSERT OR IGNORE INTO command_results (id, at, result_json) VALUES ($id, $at, $r);
-            DELETE FROM command_results WHERE at < $oldest;
-            """;
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$r", resultJson);
-        command.Parameters.AddWithValue("$oldest", (at - keep).ToUnixTimeMilliseconds());
-        command.ExecuteNonQuery();
     }
 
     public List<JournalSample> SamplesAfter(long sequence, int limit)

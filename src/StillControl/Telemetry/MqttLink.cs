@@ -34,11 +34,34 @@ public sealed partial class MqttLink : BackgroundService
     private readonly ILogger<MqttLink> logger;
     private readonly IMqttClient client;
     /// <summary>Commands waiting for the loop. A command arriving while it is full is not dropped: it gets a "busy" result.</summary>
-    private readonly System.Threading.Channels.Channel<MqttApplicationMessage> incoming = System.Threading.Channels.Channel.CreateBounded<MqttApplicationMessage>(
+    private readonly System.Threading.Channels.Channel<Arrival> incoming = System.Threading.Channels.Channel.CreateBounded<Arrival>(
         new System.Threading.Channels.BoundedChannelOptions(IncomingCapacity) { FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait });
     private const int IncomingCapacity = 64;
     /// <summary>Commands refused as busy on arrival (the queue was full), answered from the link's own loop.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentQueue<MqttApplicationMessage> busy = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Arrival> busy = new();
+    /// <summary>A command message as it arrived, read once: the command, its id (if one could be read) or why it is refused.</summary>
+    private sealed record Arrival(bool Retained, OperatorCommand? Command, string? Id, string? Refusal);
+    /// <summary>Every command id from arrival to published result, so each gets exactly one result across a kill (null until the link runs).</summary>
+    private volatile CommandLedger? ledger;
+    /// <summary>Ids the service before this one left unanswered, with the results given to them at start: published once connected.</summary>
+    private List<UnansweredCommand> recovered = [];
+    /// <summary>Commands handed to the control loop whose results are not yet published, in arrival order (kept across a lost link and for the stop).</summary>
+    private readonly List<(string? Id, string Command, Task<CommandResult> Result, bool Repeat)> round = [];
+    /// <summary>Set at a clean stop once the command topic is unsubscribed: our own state coming back says every command sent before it has arrived.</summary>
+    private volatile TaskCompletionSource? stateEcho;
+
+    /// <summary>The result of a command still waiting when the service stops cleanly: it never reached the control loop.</summary>
+    public const string NotRunReason = ControlCycle.NotRunReason;
+
+    /// <summary>The result of a command that went to the control loop before a kill, whose result was never stored.</summary>
+    public const string InterruptedReason = "interrupted: the service stopped before this command's result was stored; it may or may not have run; check the batch events";
+
+    // Test hooks (the integration tests' only way to stop the program at an exact point; never set in service): hold the link
+    // before it hands command ID to the loop, or after the loop answered it and before the result is stored, until killed; or
+    // let commands wait in the queue until the stop.
+    private static readonly string? HoldBeforeSubmit = Environment.GetEnvironmentVariable("STILLCONTROLTEST_HOLD_BEFORE_SUBMIT");
+    private static readonly string? HoldBeforeResult = Environment.GetEnvironmentVariable("STILLCONTROLTEST_HOLD_BEFORE_RESULT");
+    private static readonly bool HoldCommandsUntilStop = Environment.GetEnvironmentVariable("STILLCONTROLTEST_HOLD_COMMANDS_UNTIL_STOP") == "1";
     /// <summary>How long a command id is remembered with its result: longer than any reconnect or restart.</summary>
     private static readonly TimeSpan CommandIdsKept = TimeSpan.FromDays(7);
     private readonly ArrayBufferWriter<byte> buffer = new(4096);
@@ -78,16 +101,55 @@ public sealed partial class MqttLink : BackgroundService
         {
             if (e.ApplicationMessage.Topic == topics.State)
             {
+                if (stateEcho is { } echo && !e.ApplicationMessage.Retain && IsOwnState(e.ApplicationMessage.Payload)) echo.TrySetResult();
                 // Our own state topic: another service publishing here live is a second service for this still.
                 presence.Seen(e.ApplicationMessage.Payload, e.ApplicationMessage.Retain, DateTimeOffset.UtcNow);
                 return Task.CompletedTask;
             }
-            if (!incoming.Writer.TryWrite(e.ApplicationMessage)) busy.Enqueue(e.ApplicationMessage);
+            var arrival = Arrive(e.ApplicationMessage);
+            if (!incoming.Writer.TryWrite(arrival)) busy.Enqueue(arrival);
             return Task.CompletedTask;
         };
     }
 
     public StillTopics Topics => topics;
+
+    /// <summary>
+    /// Reads a command message and, if it has an id, writes the id down as received before returning: MQTTnet acknowledges the
+    /// message to the broker after this, so an acknowledged id is always owed a result, even by the next service after a kill.
+    /// </summary>
+    private Arrival Arrive(MqttApplicationMessage message)
+    {
+        var (command, id, refusal) = RemoteCommand.Parse(message.Payload.ToArray(), options);
+        if (id is not null && ledger is { } book)
+        {
+            try
+            {
+                book.Received(id, command?.Kind.Name() ?? "(unreadable)", DateTimeOffset.UtcNow);
+            }
+            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException or InvalidOperationException)
+            {
+                // Not written down: it is still answered by this process; only a kill before its answer would leave it without one.
+                LogCommandIdNotKept(id, ex.Message);
+            }
+        }
+        return new Arrival(message.Retain, command, id, refusal);
+    }
+
+    /// <summary>A state message this link published (its "instance" is our client id).</summary>
+    private bool IsOwnState(ReadOnlySequence<byte> payload)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("instance", out var instance)
+                && instance.ValueKind == JsonValueKind.String && instance.GetString() == clientId;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     public bool Connected => client.IsConnected;
 
@@ -98,6 +160,9 @@ public sealed partial class MqttLink : BackgroundService
     {
         await Task.Yield();
         using var reader = new JournalReader(journalPath);
+        using var book = OpenLedger();
+        if (book is not null) Recover(book);
+        ledger = book;
         var stored = new StoredCursor(reader, CursorName, journalPath, cycle.Audit, LogCursorNotStored);
         var cursor = stored.Load();
         var backoff = TimeSpan.FromSeconds(1);
@@ -127,7 +192,7 @@ public sealed partial class MqttLink : BackgroundService
                     var busy = await ForwardAsync(reader, stored, cursor, stoppingToken);
                     cursor = busy.Cursor;
                     backlog.Check(reader, cursor);
-                    await CommandsAsync(reader, stoppingToken);
+                    await CommandsAsync(stopping: false, stoppingToken);
                     await StateAsync(stoppingToken);
                     presence.Check(DateTimeOffset.UtcNow);
                     if (!busy.Sent)
@@ -150,6 +215,7 @@ public sealed partial class MqttLink : BackgroundService
         }
         finally
         {
+            await AnswerBeforeClosingAsync();
             if (client.IsConnected)
             {
                 // A clean stop says offline itself; the will message covers a crash or a lost network.
@@ -163,6 +229,7 @@ public sealed partial class MqttLink : BackgroundService
                     LogLinkLost(ex.Message);
                 }
             }
+            ledger = null;
         }
     }
 
@@ -284,26 +351,29 @@ public sealed partial class MqttLink : BackgroundService
     /// <summary>
     /// Every command message gets exactly one result and one audit event: run (once per id, ever), replayed (an id seen before
     /// gets its first result back and runs no second time), or refused with a reason (retained, unreadable, not allowed,
-    /// busy). Nothing a sender puts in a message ends the link.
+    /// busy, or, at a stop, not run). Nothing a sender puts in a message ends the link. Every id is in the
+    /// <see cref="CommandLedger"/> from arrival to published result, so a kill leaves nothing unanswered: see <see cref="Recover"/>.
     /// </summary>
-    private async Task CommandsAsync(JournalReader reader, CancellationToken cancellationToken)
+    private async Task CommandsAsync(bool stopping, CancellationToken cancellationToken)
     {
+        if (recovered.Count > 0) await PublishRecoveredAsync(cancellationToken);
+        // Results of an earlier round whose publishing a lost link cut short go first, in their order.
+        await AnswerRoundAsync(cancellationToken);
         while (busy.TryDequeue(out var overflow))
         {
-            var (_, busyId, _) = RemoteCommand.Parse(overflow.Payload.ToArray(), options);
-            await RefuseAsync(reader, busyId, null, $"busy: {IncomingCapacity} commands are already waiting for the control loop; send it again later", cancellationToken);
+            await RefuseAsync(overflow.Id, overflow.Command, $"busy: {IncomingCapacity} commands are already waiting for the control loop; send it again later", cancellationToken);
         }
+        if (HoldCommandsUntilStop && !stopping) return;
         // Everything waiting goes to the loop at once (it takes every queued command in its next step), then the answers go out
         // in arrival order. An id already in flight in this round is answered with the first delivery's result.
-        var round = new List<(string? Id, string Command, Task<CommandResult> Result, bool Repeat)>();
         var inFlight = new Dictionary<string, Task<CommandResult>>(StringComparer.Ordinal);
-        while (incoming.Reader.TryRead(out var message))
+        while (incoming.Reader.TryRead(out var arrival))
         {
-            var (command, id, refusal) = RemoteCommand.Parse(message.Payload.ToArray(), options);
-            if (message.Retain)
+            var (retained, command, id, refusal) = arrival;
+            if (retained)
             {
                 // A retained command would run again at every reconnect: it never runs at all.
-                await RefuseAsync(reader, id, command, "retained message refused: a command is sent live (retain off), or the broker would hand it over again at every reconnect", cancellationToken);
+                await RefuseAsync(id, command, "retained message refused: a command is sent live (retain off), or the broker would hand it over again at every reconnect", cancellationToken);
                 continue;
             }
             if (id is not null && inFlight.TryGetValue(id, out var first))
@@ -311,32 +381,193 @@ public sealed partial class MqttLink : BackgroundService
                 round.Add((id, command?.Kind.Name() ?? "(unreadable)", first, true));
                 continue;
             }
-            if (id is not null && reader.RecallCommandResult(id) is { } earlier)
+            if (id is not null && ledger?.Recall(id) is { } earlier)
             {
                 AuditRepeat(id);
                 await PublishAsync(topics.CommandResult, Encoding.UTF8.GetBytes(earlier), retain: false, cancellationToken);
+                Answered(id);
                 continue;
             }
             if (command is null)
             {
-                await RefuseAsync(reader, id, null, refusal!, cancellationToken);
+                await RefuseAsync(id, null, refusal!, cancellationToken);
                 continue;
+            }
+            if (stopping)
+            {
+                // Still waiting when the service stops: it never reaches the loop, and says so before the link closes.
+                await RefuseAsync(id, command, NotRunReason, cancellationToken);
+                continue;
+            }
+            if (id is not null)
+            {
+                if (id == HoldBeforeSubmit) await HoldForTestAsync($"command {id} received, not yet handed to the control loop", cancellationToken);
+                try
+                {
+                    ledger?.Submitted(id);
+                }
+                catch (Microsoft.Data.Sqlite.SqliteException ex)
+                {
+                    LogCommandIdNotKept(id, ex.Message);
+                }
             }
             var submitted = cycle.Submit(command);
             if (id is not null) inFlight[id] = submitted;
             round.Add((id, command.Kind.Name(), submitted, false));
         }
-        foreach (var (id, name, pending, repeat) in round)
+        await AnswerRoundAsync(cancellationToken);
+    }
+
+    /// <summary>Publishes the results of the commands handed to the loop, oldest first; each leaves the round once published.</summary>
+    private async Task AnswerRoundAsync(CancellationToken cancellationToken)
+    {
+        while (round.Count > 0)
         {
+            var (id, name, pending, repeat) = round[0];
             // The loop takes commands every step; a slow step delays the answer, it does not end the link.
             var result = await pending.WaitAsync(cancellationToken);
-            if (repeat && id is not null && reader.RecallCommandResult(id) is { } earlier)
+            if (!repeat && id is not null && id == HoldBeforeResult) await HoldForTestAsync($"command {id} answered by the control loop, its result not yet stored", cancellationToken);
+            if (repeat && id is not null && ledger?.Recall(id) is { } earlier)
             {
                 AuditRepeat(id);
                 await PublishAsync(topics.CommandResult, Encoding.UTF8.GetBytes(earlier), retain: false, cancellationToken);
+                Answered(id);
+            }
+            else
+            {
+                await AnswerAsync(id, name, result, cancellationToken);
+            }
+            round.RemoveAt(0);
+        }
+    }
+
+    /// <summary>A test hook: says where it holds on standard error, then waits until the process is killed.</summary>
+    private static async Task HoldForTestAsync(string where, CancellationToken cancellationToken)
+    {
+        await Console.Error.WriteLineAsync($"stillcontrol: test hook: holding: {where}");
+        await Console.Error.FlushAsync(cancellationToken);
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+    }
+
+    /// <summary>The command ledger, or null (logged) when its file cannot be opened or written: commands are then still answered, but not across a kill.</summary>
+    private CommandLedger? OpenLedger()
+    {
+        try
+        {
+            return new CommandLedger(journalPath);
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        {
+            LogLedgerUnavailable(JournalReader.CursorPath(journalPath), ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// At start, before subscribing: every id the service before this one received and left unanswered (a kill, a power loss, a
+    /// stop without a broker) gets its result now, stored at once, so a repeat of the id gets it back and never runs: "not run" if
+    /// it never reached the control loop, "interrupted" if it may have run (the batch's events say whether it did). Each gets an
+    /// audit event; the results are published once connected.
+    /// </summary>
+    private void Recover(CommandLedger book)
+    {
+        try
+        {
+            recovered = book.Unanswered();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            LogLedgerUnavailable(JournalReader.CursorPath(journalPath), ex.Message);
+            return;
+        }
+        for (var i = 0; i < recovered.Count; i++)
+        {
+            var unanswered = recovered[i];
+            if (unanswered.StoredResult is not null) continue;
+            var reason = unanswered.Submitted ? InterruptedReason : NotRunReason + " before this command reached the control loop";
+            var json = ResultJson(unanswered.Id, unanswered.Command, CommandResult.Refuse(reason));
+            try
+            {
+                book.Remember(unanswered.Id, json, DateTimeOffset.UtcNow, CommandIdsKept);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                // Not stored (a full disk): left owed, so the next start answers it; not published now, so it is answered once.
+                LogCommandIdNotKept(unanswered.Id, ex.Message);
+                recovered.RemoveAt(i--);
                 continue;
             }
-            await AnswerAsync(reader, id, name, result, cancellationToken);
+            cycle.Audit(new ControllerEvent(EventKind.CommandRefused, DateTimeOffset.UtcNow, Phase.Idle, "remote",
+                PrintableText.Of(unanswered.Submitted
+                    ? $"remote command id {unanswered.Id} interrupted (mqtt): {reason}"
+                    : $"remote command id {unanswered.Id} refused (mqtt): {reason}")));
+            recovered[i] = unanswered with { StoredResult = json };
+        }
+        if (recovered.Count > 0) LogRecovered(recovered.Count);
+    }
+
+    private async Task PublishRecoveredAsync(CancellationToken cancellationToken)
+    {
+        while (recovered.Count > 0)
+        {
+            var unanswered = recovered[0];
+            for (var delivery = 0; delivery < unanswered.Deliveries; delivery++)
+            {
+                await PublishAsync(topics.CommandResult, Encoding.UTF8.GetBytes(unanswered.StoredResult!), retain: false, cancellationToken);
+                Answered(unanswered.Id);
+            }
+            recovered.RemoveAt(0);
+        }
+    }
+
+    /// <summary>
+    /// A clean stop: no command is left without a result. The command topic is unsubscribed, our own state sent and awaited back (so
+    /// every command the broker sent before has reached the queue), the loop's answers to commands it was given are published, and
+    /// every command still waiting is answered "not run: the service stopped", stored and published, before the link closes.
+    /// Without a broker they stay in the ledger and the next start answers them.
+    /// </summary>
+    private async Task AnswerBeforeClosingAsync()
+    {
+        if (!client.IsConnected) return;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(10, options.DrainOnStopSeconds)));
+        try
+        {
+            await client.UnsubscribeAsync(new MqttClientUnsubscribeOptionsBuilder().WithTopicFilter(topics.Command).Build(), deadline.Token);
+            var echo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            stateEcho = echo;
+            lastState = null;
+            await StateAsync(deadline.Token);
+            try
+            {
+                await echo.Task.WaitAsync(TimeSpan.FromSeconds(5), deadline.Token);
+            }
+            catch (TimeoutException)
+            {
+                // No echo (a broker that does not hand a client its own state): what has arrived is answered; a later arrival is owed.
+                LogNoStateEcho();
+            }
+            await CommandsAsync(stopping: true, deadline.Token);
+        }
+        catch (Exception ex)
+        {
+            // Whatever is left unanswered stays in the ledger: the next start answers it.
+            LogUnansweredAtStop(ex.Message);
+        }
+        finally
+        {
+            stateEcho = null;
+        }
+    }
+
+    private void Answered(string id)
+    {
+        try
+        {
+            ledger?.Answered(id);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            LogCommandIdNotKept(id, ex.Message);
         }
     }
 
@@ -344,14 +575,14 @@ public sealed partial class MqttLink : BackgroundService
         cycle.Audit(new ControllerEvent(EventKind.CommandRefused, DateTimeOffset.UtcNow, Phase.Idle, "remote",
             PrintableText.Of($"remote command id {id} arrived again (mqtt): not run a second time, its first result sent again")));
 
-    private async Task RefuseAsync(JournalReader reader, string? id, OperatorCommand? command, string reason, CancellationToken cancellationToken)
+    private async Task RefuseAsync(string? id, OperatorCommand? command, string reason, CancellationToken cancellationToken)
     {
         cycle.Audit(new ControllerEvent(EventKind.CommandRefused, DateTimeOffset.UtcNow, Phase.Idle, "remote",
             PrintableText.Of($"remote command{(id is null ? "" : $" id {id}")} refused (mqtt): {reason}")));
-        await AnswerAsync(reader, id, command?.Kind.Name() ?? "(unreadable)", CommandResult.Refuse(reason), cancellationToken);
+        await AnswerAsync(id, command?.Kind.Name() ?? "(unreadable)", CommandResult.Refuse(reason), cancellationToken);
     }
 
-    private async Task AnswerAsync(JournalReader reader, string? id, string command, CommandResult result, CancellationToken cancellationToken)
+    private static string ResultJson(string? id, string command, CommandResult result)
     {
         using var json = new MemoryStream();
         using (var writer = new Utf8JsonWriter(json))
@@ -364,12 +595,20 @@ public sealed partial class MqttLink : BackgroundService
             writer.WriteString("at", DateTimeOffset.UtcNow);
             writer.WriteEndObject();
         }
-        var payload = json.ToArray();
+        return Encoding.UTF8.GetString(json.ToArray());
+    }
+
+    /// <summary>Stores the result under its id (the first one stays), publishes what is stored, and crosses the delivery off.</summary>
+    private async Task AnswerAsync(string? id, string command, CommandResult result, CancellationToken cancellationToken)
+    {
+        var payload = ResultJson(id, command, result);
         if (id is not null)
         {
             try
             {
-                reader.RememberCommandResult(id, Encoding.UTF8.GetString(payload), DateTimeOffset.UtcNow, CommandIdsKept);
+                ledger?.Remember(id, payload, DateTimeOffset.UtcNow, CommandIdsKept);
+                // A result already stored (published before a lost link cut this round short) goes out again as it was.
+                payload = ledger?.Recall(id) ?? payload;
             }
             catch (Microsoft.Data.Sqlite.SqliteException ex)
             {
@@ -377,7 +616,8 @@ public sealed partial class MqttLink : BackgroundService
                 LogCommandIdNotKept(id, ex.Message);
             }
         }
-        await PublishAsync(topics.CommandResult, payload, retain: false, cancellationToken);
+        await PublishAsync(topics.CommandResult, Encoding.UTF8.GetBytes(payload), retain: false, cancellationToken);
+        if (id is not null) Answered(id);
     }
 
     private Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken) =>
@@ -464,6 +704,18 @@ public sealed partial class MqttLink : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Remote command id {Id} could not be remembered ({Reason}): a repeat of it would be judged again")]
     private partial void LogCommandIdNotKept(string id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} remote command ids were left unanswered by the service before this one: answered now (not run, or interrupted if they reached the control loop)")]
+    private partial void LogRecovered(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT link stopping: commands left unanswered ({Reason}); the next start answers them")]
+    private partial void LogUnansweredAtStop(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Remote command ids cannot be kept in {File} ({Reason}): commands are answered, but a kill leaves the one running without a result and a repeated id is judged again")]
+    private partial void LogLedgerUnavailable(string file, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT link stopping: its own state did not come back within 5 s; commands arriving later are answered at the next start")]
+    private partial void LogNoStateEcho();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "MQTT connected to {Broker}; publishing under {Topic}")]
     private partial void LogConnected(string broker, string topic);

@@ -12,7 +12,7 @@ public sealed class StillControlProcess : IDisposable
 
     public OsProcess Process { get; }
 
-    private StillControlProcess(string[] args, string workingDirectory)
+    private StillControlProcess(string[] args, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -23,6 +23,7 @@ public sealed class StillControlProcess : IDisposable
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "stillcontrol.dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         Process = OsProcess.Start(start)!;
         Process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.AppendLine(e.Data); };
@@ -31,6 +32,10 @@ public sealed class StillControlProcess : IDisposable
     }
 
     public static StillControlProcess Start(string workingDirectory, params string[] args) => new(args, workingDirectory);
+
+    /// <summary>With extra environment variables (the program's test hooks).</summary>
+    public static StillControlProcess StartWith(IReadOnlyDictionary<string, string> environment, string workingDirectory, params string[] args) =>
+        new(args, workingDirectory, environment);
 
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string workingDirectory, params string[] args)
     {

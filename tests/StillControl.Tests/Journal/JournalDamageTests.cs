@@ -9,11 +9,9 @@ public class JournalDamageTests
 {
     private static Task<(int Exit, string Output, string Error)> Run(params string[] args) => InProcess.Run(args);
 
-    [Fact]
-    public async Task A_killed_service_whose_write_ahead_log_is_then_lost_still_leaves_its_batch_up_to_the_last_phase_change()
+    /// <summary>A real journal left by a simulated batch killed with kill -9 in heads (after the sealing's checkpoint): its WAL as the kill left it.</summary>
+    private static async Task KilledInHeads(TestFiles files, string journal)
     {
-        using var files = new TestFiles();
-        var journal = files.PathOf("journal.db");
         using (var service = StillControlProcess.Start(files.Folder, "simulate", "--speed", "300", "--verbose", "--mqtt", "off", "--journal", journal))
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(180);
@@ -29,6 +27,14 @@ public class JournalDamageTests
             service.Process.Kill();
             await service.WaitAsync(TimeSpan.FromSeconds(30));
         }
+    }
+
+    [Fact]
+    public async Task A_killed_service_whose_write_ahead_log_is_then_lost_still_leaves_its_batch_up_to_the_last_phase_change()
+    {
+        using var files = new TestFiles();
+        var journal = files.PathOf("journal.db");
+        await KilledInHeads(files, journal);
         // The WAL (and its index) gone, as after a careless copy or a damaged card: the main file alone must hold the batch.
         File.Delete(journal + "-wal");
         File.Delete(journal + "-shm");
@@ -49,6 +55,62 @@ public class JournalDamageTests
             Assert.Contains(reader.Events(batchId), e => e.Code == "journal-wal-missing" && e.Kind == "alarm-raised");
         }
         // A clean stop leaves nothing to warn about.
+        var after = await Run("batches", "--journal", journal);
+        Assert.DoesNotContain("write-ahead log", after.Error);
+    }
+
+    [Fact]
+    public async Task A_killed_services_write_ahead_log_damaged_in_the_middle_is_named_alarmed_and_kept_for_forensics()
+    {
+        using var files = new TestFiles();
+        var journal = files.PathOf("journal.db");
+        await KilledInHeads(files, journal);
+        var wal = journal + "-wal";
+        Assert.True(new FileInfo(wal).Length > 32, "the kill left no write-ahead log to damage");
+        // The log as the kill left it is whole: reviewing it warns of nothing (older frames past the current ones are not damage).
+        var before = await Run("batches", "--journal", journal);
+        Assert.True(before.Exit == 0, before.Error);
+        Assert.DoesNotContain("write-ahead log", before.Error);
+
+        // Flip bytes in the page of a frame in the middle of the log's current generation (the frames carrying the header's salts).
+        var bytes = File.ReadAllBytes(wal);
+        var pageSize = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(8));
+        var salts = bytes.AsSpan(16, 8).ToArray();
+        var frameBytes = 24 + pageSize;
+        var current = 0;
+        while (32 + (long)(current + 1) * frameBytes <= bytes.Length && bytes.AsSpan(32 + current * frameBytes + 8, 8).SequenceEqual(salts)) current++;
+        Assert.True(current >= 4, $"only {current} frames in the log's current generation");
+        var middle = current / 2; // 0-based; frame middle + 1 as SQLite counts
+        for (var i = 0; i < 8; i++) bytes[32 + middle * frameBytes + 24 + 100 + i] ^= 0x5A;
+        File.WriteAllBytes(wal, bytes);
+
+        // Every review verb names it (SQLite alone would replay up to the damaged frame and say nothing).
+        var list = await Run("batches", "--journal", journal, "--json");
+        Assert.True(list.Exit == 0, list.Error);
+        Assert.Contains($"its write-ahead log {journal}-wal is damaged after an unclean stop: frame {middle + 1} of ", list.Error);
+        Assert.Contains("committed transaction", list.Error);
+        var id = JsonDocument.Parse(list.Output).RootElement[0].GetProperty("id").GetString()!;
+        var report = await Run("report", id, "--journal", journal, "--out", files.PathOf("r.html"));
+        Assert.Contains($"{journal}-wal is damaged", report.Error);
+        // Reviewing changed nothing: the log is still as damaged as before.
+        Assert.Equal(bytes, File.ReadAllBytes(wal));
+
+        // The service that resumes the batch keeps a copy of the damaged log before SQLite touches it, and alarms in the batch.
+        var resumed = await Run("simulate", "--resume", "--journal", journal, "--mqtt", "off", "--json");
+        Assert.True(resumed.Exit == 0, resumed.Error);
+        Assert.Contains($"{journal}-wal is damaged", resumed.Error);
+        var copy = Assert.Single(Directory.GetFiles(files.Folder, "journal.db-wal.damaged-*"));
+        Assert.Contains($"the damaged log is kept as {copy}", resumed.Error);
+        Assert.Equal(bytes, File.ReadAllBytes(copy));
+        var batchId = JsonDocument.Parse(resumed.Output).RootElement.GetProperty("batchId").GetString();
+        Assert.Equal(id, batchId);
+        using (var reader = new BatchJournal(journal, TimeProvider.System, TimeSpan.FromSeconds(1)))
+        {
+            var alarm = Assert.Single(reader.Events(batchId), e => e.Code == "journal-wal-damaged");
+            Assert.Equal("alarm-raised", alarm.Kind);
+            Assert.Contains($"frame {middle + 1} of ", alarm.Message);
+        }
+        // Named once: after the clean stop nothing is left to warn about.
         var after = await Run("batches", "--journal", journal);
         Assert.DoesNotContain("write-ahead log", after.Error);
     }
