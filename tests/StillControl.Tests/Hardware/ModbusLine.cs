@@ -67,11 +67,18 @@ public sealed class ModbusLine : IDisposable
         using var port = new System.IO.Ports.SerialPort(MasterPort, Baud) { ReadTimeout = 300 };
         port.Open();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (DateTime.UtcNow < deadline)
+        // Every poll the slave takes gets one reply, late or not: on a loaded machine a poll that timed out is answered after a
+        // later one, and a reply still on its way when the test starts would take the damage the test meant for its own frame
+        // (seen in CI: a "garbage" test read a clean reply). So once any poll has gone unanswered, the line is read until it
+        // has been silent for 2 s after the answer; when the first poll is answered, 50 ms of silence will do.
+        var polls = 0;
+        var answered = false;
+        var reply = new byte[7];
+        while (!answered && DateTime.UtcNow < deadline)
         {
             port.DiscardInBuffer();
             port.Write(request, 0, request.Length);
-            var reply = new byte[7];
+            polls++;
             var got = 0;
             try
             {
@@ -80,13 +87,20 @@ public sealed class ModbusLine : IDisposable
             catch (TimeoutException)
             {
             }
-            if (got == reply.Length && reply[0] == 0x01 && reply[1] == 0x03 && reply[2] == 0x02) break;
-            Thread.Sleep(100);
+            answered = got == reply.Length && reply[0] == 0x01 && reply[1] == 0x03 && reply[2] == 0x02;
+            if (!answered) Thread.Sleep(100);
         }
-        if (DateTime.UtcNow >= deadline) throw new InvalidOperationException($"the pymodbus slave on {SlavePort} never answered unit 1");
-        // Let the line fall quiet so the test's first frame starts clean.
-        Thread.Sleep(50);
-        port.DiscardInBuffer();
+        if (!answered) throw new InvalidOperationException($"the pymodbus slave on {SlavePort} never answered unit 1");
+        port.ReadTimeout = polls > 1 ? 2000 : 50;
+        var buffer = new byte[64];
+        try
+        {
+            var stopReading = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (DateTime.UtcNow < stopReading) port.Read(buffer, 0, buffer.Length);
+        }
+        catch (TimeoutException)
+        {
+        }
     }
 
     public void StopSlave()

@@ -19,7 +19,9 @@ public sealed class ModbusMasterTests : IDisposable
         port = new SerialPortLine(settings);
     }
 
-    private ModbusMaster Master(int retries = 0) => new(port, settings, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(20), retries);
+    // The response timeout is generous: these tests are about damaged frames, and a loaded CI machine's pymodbus can take
+    // several hundred milliseconds to answer (seen: a clean read of unit 2 timed out at 300 ms).
+    private ModbusMaster Master(int retries = 0) => new(port, settings, TimeSpan.FromMilliseconds(1000), TimeSpan.FromMilliseconds(20), retries);
 
     private static double Read(ModbusMaster master, byte unit, byte function, ushort address, RegisterType type, WordOrder order = WordOrder.HighFirst)
     {
