@@ -101,4 +101,16 @@ public class PidTests
             Assert.Equal(50 + 6 * 2, pid.Update(2, 1, 6, 0, 0, 100, 50));
         }
     }
+    /// <summary>The integral grows with elapsed time, not with the number of steps: one step of 2 s integrates what two of 1 s do.</summary>
+    [Fact]
+    public void The_integral_depends_on_elapsed_time_not_on_how_it_is_split_into_steps()
+    {
+        var once = new Pid();
+        once.Update(1, 2, 6, 40, 0, 100, 30);
+        var twice = new Pid();
+        twice.Update(1, 1, 6, 40, 0, 100, 30);
+        twice.Update(1, 1, 6, 40, 0, 100, 30);
+        Assert.Equal(30 + 6 * 1 * 2 / 40.0, once.Update(0, 0, 6, 40, 0, 100, 30), 9);
+        Assert.Equal(30 + 6 * 1 * 2 / 40.0, twice.Update(0, 0, 6, 40, 0, 100, 30), 9);
+    }
 }
