@@ -147,9 +147,19 @@ public class SignalCheckTests
         Assert.Equal(85.0, m.Value);
     }
 
+    /// <summary>The trend is in degrees per second, whatever the poll interval: a climb of 2 °C/s polled every half second leads to 85.</summary>
+    [Fact]
+    public void A_real_85_after_a_fast_climb_polled_every_half_second_is_accepted()
+    {
+        for (var v = 75.0; v < 85; v += 1) Assert.True(Good(Channel.Vapour, v, 0.5).IsGood);
+        var m = Good(Channel.Vapour, 85.0, 0.5);
+        Assert.True(m.IsGood, m.Fault.Name());
+    }
+
     /// <summary>A DS18B20 that resets while the vapour sits near 85 °C reads 85.0: believed only within half a degree of the trend.</summary>
     [Theory]
     [InlineData(84.4, false)]
+    [InlineData(84.5, true)]
     [InlineData(84.6, true)]
     public void An_85_next_to_a_steady_reading_is_believed_only_within_half_a_degree(double steady, bool believed)
     {
@@ -227,5 +237,31 @@ public class SignalCheckTests
         Feed(Channel.Vapour, Reading.NotConfigured);
         Assert.False(memory[(int)Channel.Vapour].IsConfigured);
         Assert.Equal(FaultReason.PowerOnValue, Good(Channel.Vapour, 85.0, 1).Fault);
+    }
+    /// <summary>A reading that moves on every poll is judged over the poll interval: 5 °C in a quarter of a second is a spike.</summary>
+    [Fact]
+    public void A_reading_that_moves_every_poll_is_judged_over_the_poll_interval()
+    {
+        for (var v = 28.0; v < 30; v += 0.25) Assert.True(Good(Channel.Distillate, v, 0.25).IsGood);
+        Assert.Equal(FaultReason.Spike, Good(Channel.Distillate, 35, 0.25).Fault);
+    }
+
+    /// <summary>The distillate may move 10 °C/s: exactly that is accepted, faster is a spike.</summary>
+    [Fact]
+    public void A_change_at_the_rate_limit_is_accepted_and_a_faster_one_is_a_spike()
+    {
+        Good(Channel.Distillate, 28, 0.5);
+        Good(Channel.Distillate, 28.0625, 0.5);
+        Assert.True(Good(Channel.Distillate, 33.0625, 0.5).IsGood);
+        Assert.Equal(FaultReason.Spike, Good(Channel.Distillate, 38.5625, 0.5).Fault);
+    }
+
+    /// <summary>The stuck limit is how long one value may last: at exactly that long it is stuck.</summary>
+    [Fact]
+    public void The_identical_value_for_exactly_the_stuck_time_is_stuck()
+    {
+        var stuck = recipe.Sensors.Distillate.StuckSeconds!.Value;
+        for (var t = 0; t < stuck; t++) Assert.True(Good(Channel.Distillate, 28.5, 1).IsGood, $"at {t} s");
+        Assert.Equal(FaultReason.Stuck, Good(Channel.Distillate, 28.5, 1).Fault);
     }
 }
