@@ -21,8 +21,12 @@ public struct Pid
         }
         var proportional = proportionalGain * error;
         var unclamped = proportional + Integral;
-        var pinnedHigh = unclamped >= outputMaximum && error > 0;
-        var pinnedLow = unclamped <= outputMinimum && error < 0;
+        // Stryker disable once Equality : equivalent at an error of exactly 0, which integrates nothing whether pinned or not
+        var pushingUp = error > 0;
+        // Stryker disable once Equality : equivalent at an error of exactly 0, which integrates nothing whether pinned or not
+        var pushingDown = error < 0;
+        var pinnedHigh = unclamped >= outputMaximum && pushingUp;
+        var pinnedLow = unclamped <= outputMinimum && pushingDown;
         if (!pinnedHigh && !pinnedLow && integralSeconds > 0)
         {
             Integral += proportionalGain * error * deltaSeconds / integralSeconds;
@@ -36,7 +40,10 @@ public struct Pid
 
 public static class RateLimit
 {
-    /// <summary>Limits how fast a valve opens; closing is always immediate because closing is the safe direction for steam.</summary>
+    /// <summary>
+    /// Limits how fast a valve opens; closing is always immediate because closing is the safe direction for steam (a wanted
+    /// opening at or below the previous one is under the cap as it is).
+    /// </summary>
     public static double OpeningLimited(double previous, double wanted, double percentPerSecond, double deltaSeconds) =>
-        wanted > previous ? Math.Min(wanted, previous + percentPerSecond * deltaSeconds) : wanted;
+        Math.Min(wanted, previous + percentPerSecond * deltaSeconds);
 }

@@ -44,6 +44,7 @@ public static class SignalCheck
             return;
         }
 
+        // Stryker disable once Equality : equivalent: the same sample judged again gets the same verdict (its times and values are unchanged)
         if (reading.Timestamp != m.LastTimestamp || m.Status == ReadingQuality.NotConfigured)
         {
             m.LastTimestamp = reading.Timestamp;
@@ -100,6 +101,7 @@ public static class SignalCheck
         // where the trend of the accepted readings leads to it, and never when it repeats to the last bit for seconds.
         if (channel.IsTemperature() && value == PowerOnCelsius)
         {
+            // Stryker disable once Block : equivalent: with no history the trend below starts at 0 °C, never within reach of 85
             if (!m.HasAccepted)
             {
                 return FaultReason.PowerOnValue;

@@ -171,7 +171,6 @@ public static class RecipeValidator
         Positive("coolingControl.proportionalPercentPerKelvin", cooling.ProportionalPercentPerKelvin, errors);
         Positive("coolingControl.integralSeconds", cooling.IntegralSeconds, errors);
         InRange("coolingControl.valveMinimumPercent", cooling.ValveMinimumPercent, 0, 99, errors);
-        NonNegative("coolingControl.overMaximumConfirmSeconds", cooling.OverMaximumConfirmSeconds, errors);
         Positive("coolingControl.steamCutbackPercentPerSecond", cooling.SteamCutbackPercentPerSecond, errors);
         InRange("coolingControl.overMaximumConfirmSeconds", cooling.OverMaximumConfirmSeconds, 0, 600, errors);
         Positive("coolingControl.condenserApproachCelsius", cooling.CondenserApproachCelsius, errors);
@@ -273,9 +272,10 @@ public static class RecipeValidator
             errors.Add(new RecipeError($"{path}.pressureMaximumKilopascals", Show(steam.PressureMaximumKilopascals),
                 $"above 0 and below interlocks.steamPressureTripKilopascals ({Show(recipe.Interlocks.SteamPressureTripKilopascals)})"));
         }
-        if (!(steam.RampPercentPerSecond > 0 && steam.RampPercentPerSecond <= 100))
+        // (The upper bound is the envelope's, below: slow and strong steam each have their own ramp limit.)
+        if (!(steam.RampPercentPerSecond > 0))
         {
-            errors.Add(new RecipeError($"{path}.rampPercentPerSecond", Show(steam.RampPercentPerSecond), "above 0 and at most 100"));
+            errors.Add(new RecipeError($"{path}.rampPercentPerSecond", Show(steam.RampPercentPerSecond), "above 0"));
         }
         if (expected == SteamRules.Slow)
         {
@@ -318,9 +318,10 @@ public static class RecipeValidator
         var limit = cooling.Channel == CoolingChannels.Distillate ? recipe.Interlocks.DistillateTripCelsius : recipe.Interlocks.CoolingOutWarnCelsius;
         var limitName = cooling.Channel == CoolingChannels.Distillate ? "interlocks.distillateTripCelsius" : "interlocks.coolingOutWarnCelsius";
         AtLeast($"{path}.targetCelsius", cooling.TargetCelsius, SafetyEnvelope.CoolingTargetMinimumCelsius, errors);
-        if (!(cooling.TargetCelsius > 0 && cooling.TargetCelsius < cooling.MaximumCelsius))
+        // (The lower bound is the envelope's minimum target, just above.)
+        if (!(cooling.TargetCelsius < cooling.MaximumCelsius))
         {
-            errors.Add(new RecipeError($"{path}.targetCelsius", Show(cooling.TargetCelsius), $"above 0 and below maximumCelsius ({Show(cooling.MaximumCelsius)})"));
+            errors.Add(new RecipeError($"{path}.targetCelsius", Show(cooling.TargetCelsius), $"below maximumCelsius ({Show(cooling.MaximumCelsius)})"));
         }
         if (!(cooling.MaximumCelsius < limit))
         {
@@ -362,14 +363,6 @@ public static class RecipeValidator
         }
     }
 
-    private static void NonNegative(string path, double value, List<RecipeError> errors)
-    {
-        if (!(value >= 0) || double.IsInfinity(value))
-        {
-            errors.Add(new RecipeError(path, Show(value), "a number of 0 or more"));
-        }
-    }
-
     private static void InRange(string path, double value, double min, double max, List<RecipeError> errors)
     {
         if (!(value >= min && value <= max))
@@ -383,6 +376,7 @@ public static class RecipeValidator
         null => "null",
         double d => RecipeJson.Format(d),
         string s => $"\"{s}\"",
+        // Stryker disable once NullCoalescing : unreachable, every value shown is null, a number or text; ToString() of a boxed value is never null
         _ => value.ToString() ?? "null",
     };
 }

@@ -15,6 +15,7 @@ public class RecipeBoundaryTests
         { """{ "interlocks": { "coolingFlowMinimumLitresPerMinute": 1.9 } }""", "interlocks.coolingFlowMinimumLitresPerMinute", "at least" },
         { """{ "interlocks": { "steamPressureTripKilopascals": 0 } }""", "interlocks.steamPressureTripKilopascals", "above 0" },
         { """{ "interlocks": { "steamPressureTripKilopascals": 101 } }""", "interlocks.steamPressureTripKilopascals", "at most" },
+        { """{ "interlocks": { "distillateTripCelsius": 0 } }""", "interlocks.distillateTripCelsius", "above 0" },
         { """{ "interlocks": { "distillateTripCelsius": 51 } }""", "interlocks.distillateTripCelsius", "at most" },
         { """{ "interlocks": { "coolingOutTripCelsius": 96 } }""", "interlocks.coolingOutTripCelsius", "at most" },
         { """{ "interlocks": { "coolingOutWarnCelsius": 75, "coolingOutTripCelsius": 75 } }""", "interlocks.coolingOutWarnCelsius", "below interlocks.coolingOutTripCelsius" },
@@ -51,6 +52,8 @@ public class RecipeBoundaryTests
         { """{ "hearts": { "maximumDurationMinutes": 0 } }""", "hearts.maximumDurationMinutes", "from 1" },
         { """{ "tails": { "receiver": "" } }""", "tails.receiver", "1-40 characters" },
         { """{ "tails": { "endBelowStrengthPercentVolume": -1 } }""", "tails.endBelowStrengthPercentVolume", "" },
+        // Tails that end below 0 % vol never end by strength.
+        { """{ "tails": { "endBelowStrengthPercentVolume": 0 } }""", "tails.endBelowStrengthPercentVolume", "above 0" },
         { """{ "tails": { "endBelowStrengthPercentVolume": 50 } }""", "tails.endBelowStrengthPercentVolume", "" },
         { """{ "tails": { "maximumDurationMinutes": 0 } }""", "tails.maximumDurationMinutes", "from 1" },
         { """{ "steaming": { "receiver": "" } }""", "steaming.receiver", "1-40 characters" },
@@ -72,7 +75,8 @@ public class RecipeBoundaryTests
         { """{ "watchdogs": { "steamStarvedMinutes": 0 } }""", "watchdogs.steamStarvedMinutes", "above 0" },
         { """{ "watchdogs": { "steamStarvedMinutes": 61 } }""", "watchdogs.steamStarvedMinutes", "at most" },
         { """{ "sensors": { "steam": { "minimumValue": 100, "maximumValue": 100 } } }""", "sensors.steam.minimumValue", "below maximumValue" },
-        { """{ "sensors": { "steam": { "minimumValue": -221 } } }""", "sensors.steam.maximumValue", "a range within" },
+        // The steam probe's default range is -20 to 180 °C: a range reaching further than its own width below, or twice its top, is refused.
+        { """{ "sensors": { "steam": { "minimumValue": -221 } } }""", "sensors.steam.maximumValue", "a range within -220 to 360 °C" },
         { """{ "sensors": { "steam": { "maximumValue": 361 } } }""", "sensors.steam.maximumValue", "a range within" },
         { """{ "sensors": { "steam": { "maximumRatePerSecond": 151 } } }""", "sensors.steam.maximumRatePerSecond", "at most 150" },
         { """{ "sensors": { "steam": { "maximumRatePerSecond": null } } }""", "sensors.steam.maximumRatePerSecond", "above 0" },
@@ -156,6 +160,18 @@ public class RecipeBoundaryTests
         Assert.Contains(errors, e => e.Path == "hearts.cooling" && e.Accepted == "a cooling threshold");
         Assert.Contains(errors, e => e.Path == "hearts.grades[0]" && e.Accepted == "a grade object");
         Assert.Contains(errors, e => e.Path == "sensors.steam" && e.Accepted.Contains("minimumValue"));
+    }
+
+    /// <summary>
+    /// A threshold on a channel the still does not measure is named for its channel alone: it is not then judged against the trip
+    /// of a channel it does not measure (a maximum of 80 would otherwise also be "above the cooling-water outlet warning").
+    /// </summary>
+    [Fact]
+    public void A_cooling_threshold_on_an_unknown_channel_is_named_for_its_channel_only()
+    {
+        var errors = Errors("""{ "tails": { "cooling": { "channel": "condenser", "targetCelsius": 35, "maximumCelsius": 80 } } }""");
+        var error = Assert.Single(errors, e => e.Path.StartsWith("tails.cooling", StringComparison.Ordinal));
+        Assert.Equal("tails.cooling.channel", error.Path);
     }
 
     [Theory]
