@@ -47,10 +47,7 @@
   };
   const $ = id => document.getElementById(id);
   const lang = () => (document.documentElement.lang === "zh-CN" ? "zh-CN" : "en");
-  function t(key, ...args) {
-    const s = TEXT[lang()][key] ?? TEXT.en[key] ?? key;
-    return s.replace(/\{(\d)\}/g, (_, i) => args[Number(i)] ?? "");
-  }
+  function t(key, ...args) { return StillText.translate(TEXT, lang(), key, args); }
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {

@@ -44,39 +44,14 @@
       interlock: "蒸汽不可打开：{0}", switchLanguage: "English",
     },
   };
-  const CHANNELS = {
-    "zh-CN": {
-      "steam": "蒸汽温度", "steam-pressure": "蒸汽压力", "vapour": "甑顶汽温", "bed-surface": "料面温度", "cooling-in": "冷却进水温度",
-      "cooling-out": "冷却出水温度", "cooling-flow": "冷却水流量", "distillate": "流酒温度", "distillate-flow": "流酒流量", "barometer": "大气压",
-      "strength": "酒度", "emergency-stop": "急停", "lid-closed": "甑盖开关", "distillate-check": "流酒温度（校验）", "steam-valve-position": "蒸汽阀位置",
-    },
-    en: {
-      "steam": "Steam", "steam-pressure": "Steam pressure", "vapour": "Vapour (still head)", "bed-surface": "Bed surface", "cooling-in": "Cooling water in",
-      "cooling-out": "Cooling water out", "cooling-flow": "Cooling water flow", "distillate": "Distillate", "distillate-flow": "Distillate flow", "barometer": "Air pressure",
-      "strength": "Strength", "emergency-stop": "Emergency stop", "lid-closed": "Lid switch", "distillate-check": "Distillate (check probe)", "steam-valve-position": "Steam valve position",
-    },
-  };
   const KEEP_ALIVE_MS = 2000, REFRESH_MS = 1000;
   const $ = id => document.getElementById(id);
 
-  let lang = chooseLanguage();
+  let lang = StillText.chooseLanguage();
   let csrf = null, who = null, survey = null, testId = null, lastResult = null, timer = null, keepTimer = null;
 
-  function chooseLanguage() {
-    const saved = (document.cookie.match(/(?:^|;\s*)stillcontrol_lang=([^;]+)/) || [])[1];
-    if (saved === "en" || saved === "zh-CN") return saved;
-    for (const l of (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"])) {
-      const low = String(l).toLowerCase();
-      if (low.startsWith("zh")) return "zh-CN";
-      if (low.startsWith("en")) return "en";
-    }
-    return "en";
-  }
-  function t(key, ...args) {
-    const s = (TEXT[lang] && TEXT[lang][key]) ?? TEXT.en[key] ?? key;
-    return s.replace(/\{(\d)\}/g, (_, i) => args[Number(i)] ?? "");
-  }
-  function channelName(c) { return (CHANNELS[lang] && CHANNELS[lang][c]) || c; }
+  function t(key, ...args) { return StillText.translate(TEXT, lang, key, args); }
+  function channelName(c) { return StillText.channelName(lang, c); }
   function li(text, cls) { const e = document.createElement("li"); if (cls) e.className = cls; e.textContent = text; return e; }
   function number(v, digits) { return v === null || v === undefined ? "—" : Number(v).toFixed(digits); }
   function applyLanguage() {
@@ -88,7 +63,7 @@
   }
   $("lang").addEventListener("click", () => {
     lang = lang === "en" ? "zh-CN" : "en";
-    document.cookie = `stillcontrol_lang=${lang}; path=/; max-age=31536000; samesite=strict`;
+    StillText.saveLanguage(lang);
     applyLanguage();
   });
 
