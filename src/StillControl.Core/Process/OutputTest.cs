@@ -69,6 +69,9 @@ public sealed class OutputTest
     /// <summary>The code of the journal's events: <c>start</c>, <c>stop</c>, <c>revert</c> (kind <see cref="EventKind.OutputTest"/>).</summary>
     public const string CommandName = "output-test";
 
+    /// <summary>A steam isolation valve is fitted: it stays shut during every test, so the steam valve moves with no steam behind it.</summary>
+    public bool SteamIsolationFitted { get; init; }
+
     private TestOutput output;
     private double percent;
     private string? receiver;
@@ -147,7 +150,7 @@ public sealed class OutputTest
         {
             return CommandResult.Refuse($"alarm trip holds: {trip}; the outputs stay safe until it clears");
         }
-        if (request.Output == TestOutput.SteamValve && request.Percent > 0 && StillController.Blocking(state, recipe, Phase.Loading) is { Length: > 0 } blocking)
+        if (request.Output == TestOutput.SteamValve && request.Percent > 0 && SteamRefusal(state, recipe) is { } blocking)
         {
             return CommandResult.Refuse($"steam may not open: {blocking}");
         }
@@ -248,9 +251,27 @@ public sealed class OutputTest
         {
             return $"alarm trip: {trip}";
         }
-        if (output == TestOutput.SteamValve && percent > 0 && StillController.Blocking(state, recipe, Phase.Loading) is { Length: > 0 } blocking)
+        if (output == TestOutput.SteamValve && percent > 0 && SteamRefusal(state, recipe) is { } blocking)
         {
             return $"steam interlock: {blocking}";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Why the steam valve may not be opened by hand: what would keep steam closed at the start of a batch, and a lid that is not
+    /// proven closed where no isolation valve is fitted (outside a batch the lid interlock is not judged, but a valve tested by
+    /// hand on an open still blows steam at the people unloading it).
+    /// </summary>
+    private string? SteamRefusal(BatchState state, Recipe recipe)
+    {
+        if (StillController.Blocking(state, recipe, Phase.Loading) is { Length: > 0 } blocking) return blocking;
+        // With an isolation valve fitted (shut throughout the test) no steam passes, and the valve's travel can be checked
+        // with the lid off; without one, steam reaches the still.
+        if (!SteamIsolationFitted && StillController.LidNotProvenClosed(state))
+        {
+            var lid = state.Signal(Channel.LidClosed);
+            return lid.IsGood ? "the still's lid is open (lid switch)" : $"the lid switch is unreadable ({lid.Fault.Name()})";
         }
         return null;
     }

@@ -17,6 +17,12 @@ public interface IActuators
     /// output answers. The control cycle hands it to the controller, which trips the batch (<c>output-fault</c>).
     /// </summary>
     string? Fault { get; }
+
+    /// <summary>
+    /// A steam isolation valve (fail-closed shut-off ahead of the modulating valve) is fitted: with it shut no steam passes
+    /// whatever the modulating valve does. Default: none.
+    /// </summary>
+    bool SteamIsolationFitted => false;
 }
 
 /// <param name="SteamIsolationOpen">The steam isolation valve (where fitted) may be open; closed is safe.</param>

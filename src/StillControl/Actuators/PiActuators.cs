@@ -13,6 +13,8 @@ namespace StillControl.Actuators;
 /// </summary>
 public sealed class PiActuators : IActuators, IDisposable
 {
+    public bool SteamIsolationFitted => isolation is not null;
+
     private readonly Valve? steam;
     private readonly Valve? cooling;
     private readonly (string Receiver, Relay Relay)[] receivers;

@@ -107,6 +107,8 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
     /// <summary>The isolation valve lets steam through (always, where none is fitted).</summary>
     public bool IsolationOpen { get; private set; } = true;
 
+    public bool SteamIsolationFitted => scenario.IsolationValve;
+
     public string? Fault => stuckSteamPercent is { } stuck
         ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"steam valve not answering (simulated driver), left at {stuck:0.#} %")
         : null;

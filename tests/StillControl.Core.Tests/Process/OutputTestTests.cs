@@ -9,10 +9,14 @@ public class OutputTestTests
     private sealed class Rig
     {
         public ControllerHarness H { get; } = new();
-        public OutputTest Test { get; } = new();
+        public OutputTest Test { get; }
         public List<ControllerEvent> Events { get; } = [];
 
-        public Rig() => Step(8);
+        public Rig(bool isolationFitted = false)
+        {
+            Test = new OutputTest { SteamIsolationFitted = isolationFitted };
+            Step(8);
+        }
 
         public void Step(int count = 1)
         {
@@ -155,6 +159,45 @@ public class OutputTestTests
         var refused = rig.Ask(OutputTestAction.Start, TestOutput.CoolingValve, 50);
         Assert.False(refused.Accepted);
         Assert.Contains("alarm trip holds: emergency-stop", refused.Reason);
+    }
+
+    [Fact]
+    public void Steam_by_hand_needs_a_fitted_lid_switch_to_read_closed_and_goes_back_to_safe_when_the_lid_opens()
+    {
+        // Outside a batch the lid interlock is not judged, but the still may be open for unloading: no steam by hand then.
+        var rig = new Rig();
+        rig.H.Values[Channel.LidClosed] = 0;
+        rig.Step(2);
+        var refused = rig.Ask(OutputTestAction.Start, TestOutput.SteamValve, 30);
+        Assert.False(refused.Accepted);
+        Assert.Contains("lid is open", refused.Reason);
+        Assert.True(rig.Ask(OutputTestAction.Start, TestOutput.CoolingValve, 60).Accepted);
+        rig.Ask(OutputTestAction.Stop);
+
+        rig.H.Values[Channel.LidClosed] = 1;
+        rig.Step(2);
+        Assert.True(rig.Ask(OutputTestAction.Start, TestOutput.SteamValve, 30).Accepted);
+        rig.KeepFor(4);
+        Assert.Equal(30, rig.H.Decisions.SteamValvePercent);
+        rig.H.Values[Channel.LidClosed] = 0;
+        rig.StepSeconds(1);
+        Assert.False(rig.Test.Active);
+        Assert.Equal(0, rig.H.Decisions.SteamValvePercent);
+        Assert.Contains(rig.Events, e => e.Code == "revert" && e.Message.Contains("lid is open"));
+
+        // An unreadable switch is no proof either.
+        rig.H.Values[Channel.LidClosed] = null;
+        rig.Step(2);
+        Assert.Contains("lid switch is unreadable", rig.Ask(OutputTestAction.Start, TestOutput.SteamValve, 30).Reason);
+
+        // With an isolation valve fitted (shut throughout the test) no steam passes: the valve's travel may be checked lid off.
+        var isolated = new Rig(isolationFitted: true);
+        isolated.H.Values[Channel.LidClosed] = 0;
+        isolated.Step(2);
+        Assert.True(isolated.Ask(OutputTestAction.Start, TestOutput.SteamValve, 30).Accepted);
+        isolated.KeepFor(4);
+        Assert.Equal(30, isolated.H.Decisions.SteamValvePercent);
+        Assert.False(isolated.H.Decisions.SteamIsolationOpen);
     }
 
     [Fact]

@@ -64,6 +64,10 @@ public static partial class StillController
         public Func<BatchState, Recipe, Phase, string> Describe { get; } = describe;
     }
 
+    /// <summary>A lid switch is fitted and does not read closed (open, or unreadable). No switch fitted: nothing to judge.</summary>
+    public static bool LidNotProvenClosed(BatchState state) =>
+        state.Signal(Channel.LidClosed) is { IsConfigured: true } lid && (!lid.IsGood || lid.Value < 0.5);
+
     /// <summary>Every interlock but the per-channel reading faults (<see cref="ReadingFaulted"/>), in the order they are judged.</summary>
     private static readonly InterlockRule[] Rules =
     [
@@ -75,7 +79,7 @@ public static partial class StillController
 
         // Once sealed, steam must not reach a still whose lid is off: vapour and spirit would pour out at the top.
         new(AlarmCode.LidOpen, Channel.LidClosed, true,
-            static (s, _, p) => p >= Phase.Sealed && p.IsActive() && s.Signal(Channel.LidClosed) is { IsConfigured: true } l && (!l.IsGood || l.Value < 0.5),
+            static (s, _, p) => p >= Phase.Sealed && p.IsActive() && LidNotProvenClosed(s),
             static (s, _, p) => s.Signal(Channel.LidClosed) is { IsGood: true }
                 ? $"still lid open in {p.Name()}"
                 : $"lid switch unreadable ({s.Signal(Channel.LidClosed).Fault.Name()}) in {p.Name()}"),
