@@ -371,6 +371,10 @@ public static class CommandLine
                 services.GetRequiredService<ControlCycle>().Audit(new ControllerEvent(EventKind.AlarmRaised, DateTimeOffset.UtcNow, Phase.Idle, "journal-wal-damaged", damaged));
             }
         }
+        if (journalLock.WriteAheadLogUnchecked is { } reason)
+        {
+            error.WriteLine($"stillcontrol: warning: {JournalLock.WriteAheadLogUncheckedMessage(journalPath, PrintableText.Of(reason))}");
+        }
         if (!journalLock.WriteAheadLogLost || services.GetRequiredService<BatchJournal>().FindUnfinished() is null) return;
         var message = JournalLock.WriteAheadLogLostMessage(journalPath);
         error.WriteLine($"stillcontrol: warning: {message}");

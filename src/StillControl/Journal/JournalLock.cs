@@ -29,6 +29,14 @@ public sealed class JournalLock : IDisposable
     /// <summary>Where the damaged log was copied, for forensics, before SQLite replayed what it could of it; null if it could not be.</summary>
     public string? DamagedCopy { get; }
 
+    /// <summary>Why the write-ahead log left by an unclean stop could not be checked for damage (null: checked, or nothing to check).</summary>
+    public string? WriteAheadLogUnchecked { get; private init; }
+
+    /// <summary>What <see cref="WriteAheadLogUnchecked"/> means, for people.</summary>
+    public static string WriteAheadLogUncheckedMessage(string journal, string reason) =>
+        $"journal {journal}: the last service stopped uncleanly and its write-ahead log {journal}-wal could not be checked for damage ({reason}); " +
+        "SQLite replays it as far as its checksums allow: compare the last batch's end with what you know of it";
+
     /// <summary>What <see cref="WriteAheadLogDamage"/> means, for people: the file, the frame, what is lost and where the copy is.</summary>
     public static string WriteAheadLogDamagedMessage(string journal, WriteAheadLogDamage damage, string? copy) =>
         $"journal {journal}: its write-ahead log {journal}-wal is damaged after an unclean stop: {damage.Describe()}; rows written after that point " +
@@ -44,8 +52,9 @@ public sealed class JournalLock : IDisposable
         {
             return LeftOpen(File.ReadAllText(path)) ? WriteAheadLogCheck.Inspect(journal + "-wal") : null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // A review never fails for the check: the service's start names a log it cannot read.
             return null;
         }
     }
@@ -109,7 +118,8 @@ public sealed class JournalLock : IDisposable
     public static string PathOf(string journal) => journal + ".lock";
 
     /// <summary>Takes the lock, or names the process that has it. A reviewer's check holds a shared lock for an instant: retried for 2 s.</summary>
-    public static JournalLock Acquire(string journal)
+    /// <param name="inspect">Reads the write-ahead log for damage (default: <see cref="WriteAheadLogCheck.Inspect(string)"/>).</param>
+    public static JournalLock Acquire(string journal, Func<string, WriteAheadLogDamage?>? inspect = null)
     {
         var path = PathOf(journal);
         if (System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) is { } directory) Directory.CreateDirectory(directory);
@@ -119,14 +129,37 @@ public sealed class JournalLock : IDisposable
             try
             {
                 var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                // What the last holder left: "PID open" if it never got to close the journal.
-                var previous = new StreamReader(file, System.Text.Encoding.ASCII, false, 64, leaveOpen: true).ReadToEnd();
-                var unclean = LeftOpen(previous) && File.Exists(journal);
-                var lost = unclean && WriteAheadLogGone(journal);
-                var damage = unclean && !lost ? WriteAheadLogCheck.Inspect(journal + "-wal") : null;
-                var copy = damage is null ? null : KeepCopy(journal);
-                Mark(file, "open");
-                return new JournalLock(file, lost, damage, copy);
+                try
+                {
+                    // What the last holder left: "PID open" if it never got to close the journal.
+                    var previous = new StreamReader(file, System.Text.Encoding.ASCII, false, 64, leaveOpen: true).ReadToEnd();
+                    var unclean = LeftOpen(previous) && File.Exists(journal);
+                    var lost = unclean && WriteAheadLogGone(journal);
+                    WriteAheadLogDamage? damage = null;
+                    string? copy = null, unchecked_ = null;
+                    if (unclean && !lost)
+                    {
+                        // The check is a help, never a reason not to start: a log it cannot read (an I/O error on a worn card,
+                        // no permission, something not a log at all) is said as such, and SQLite replays what it can as ever.
+                        try
+                        {
+                            damage = (inspect ?? WriteAheadLogCheck.Inspect)(journal + "-wal");
+                            copy = damage is null ? null : KeepCopy(journal);
+                        }
+                        catch (Exception e) when (e is not OutOfMemoryException)
+                        {
+                            unchecked_ = $"{e.GetType().Name}: {e.Message}";
+                        }
+                    }
+                    Mark(file, "open");
+                    return new JournalLock(file, lost, damage, copy) { WriteAheadLogUnchecked = unchecked_ };
+                }
+                catch
+                {
+                    // Whatever failed after the lock was taken: let it go, or every retry (and the next start) finds it held.
+                    file.Dispose();
+                    throw;
+                }
             }
             catch (IOException e) when (e is not (DirectoryNotFoundException or PathTooLongException) && DateTime.UtcNow < deadline)
             {

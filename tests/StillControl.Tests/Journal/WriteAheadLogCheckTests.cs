@@ -118,5 +118,27 @@ public sealed class WriteAheadLogCheckTests : IDisposable
         Assert.Null(WriteAheadLogCheck.Inspect(files.PathOf("no-such.db-wal")));
     }
 
+    [Fact]
+    public void A_log_that_cannot_be_read_after_an_unclean_stop_is_named_and_never_keeps_the_service_from_starting()
+    {
+        // The last service was killed ("PID open") and left its log; reading it fails as a worn card fails (an I/O error).
+        var (database, wal) = Written(2);
+        File.WriteAllBytes(database + "-wal", wal);
+        File.WriteAllText(JournalLock.PathOf(database), "4242 open\n");
+        static WriteAheadLogDamage? Failing(string path) => throw new IOException($"{path}: Input/output error");
+
+        using (var held = JournalLock.Acquire(database, Failing))
+        {
+            Assert.Null(held.WriteAheadLogDamage);
+            Assert.Contains("Input/output error", held.WriteAheadLogUnchecked);
+            Assert.Contains("could not be checked", JournalLock.WriteAheadLogUncheckedMessage(database, held.WriteAheadLogUnchecked!));
+            // Held: a second service is refused as ever.
+            Assert.Throws<JournalInUseException>(() => JournalLock.Acquire(database));
+        }
+        // Released on dispose (the lock says closed now: nothing left to check).
+        using var again = JournalLock.Acquire(database, Failing);
+        Assert.Null(again.WriteAheadLogUnchecked);
+    }
+
     public void Dispose() => files.Dispose();
 }
