@@ -34,7 +34,7 @@ public sealed partial class ControlCycle
     private readonly ConcurrentQueue<(OperatorCommand Command, TaskCompletionSource<CommandResult> Result)> commands = new();
     private readonly ConcurrentQueue<ControllerEvent> audits = new();
     private readonly ConcurrentQueue<(OutputTestRequest Request, TaskCompletionSource<CommandResult> Result)> outputTestRequests = new();
-    private readonly OutputTest outputTest = new();
+    private readonly OutputTest outputTest;
     private OutputTestStatus outputTestStatus = OutputTestStatus.Idle;
     private LiveState live = LiveState.Initial;
     private readonly ConcurrentQueue<(RecipeChange Change, TaskCompletionSource<CommandResult> Result)> recipeChanges = new();
@@ -49,6 +49,7 @@ public sealed partial class ControlCycle
     {
         this.sensors = sensors;
         this.actuators = actuators;
+        outputTest = new OutputTest { SteamIsolationFitted = actuators.SteamIsolationFitted };
         this.recipe = recipe;
         this.journal = journal;
         this.time = time;
@@ -222,6 +223,7 @@ public sealed partial class ControlCycle
             State = found.State;
             Decisions.Clear(now);
             StillController.RestoreAfterPowerLoss(State, now, Decisions);
+            AdoptRecipeOf(found.Id, found.RecipeJson, now);
             RestoredAfterPowerLoss = true;
             LogRestored(found.Id, State.Phase.Name());
             JournalEvents(now);
@@ -232,6 +234,30 @@ public sealed partial class ControlCycle
         nextStateSaveAt = now;
         nextCheckpointAt = now + CheckpointInterval;
         started = true;
+    }
+
+    /// <summary>
+    /// An interrupted batch goes on with the recipe it started on (stored with it), not with whatever the service was started
+    /// with since (an upload in the panel, another --recipe): its cuts, limits and receivers are the ones its record names. A
+    /// stored recipe that no longer passes the check keeps the service's, said in the batch's events.
+    /// </summary>
+    private void AdoptRecipeOf(string batchId, string storedJson, DateTimeOffset now)
+    {
+        if (storedJson == recipeJson) return;
+        var (stored, errors) = RecipeJson.Parse(storedJson);
+        if (stored is not null)
+        {
+            var before = recipe.Name;
+            Volatile.Write(ref recipe, stored);
+            recipeJson = storedJson;
+            Decisions.Events.Add(new ControllerEvent(EventKind.Advisory, now, State.Phase, "recipe",
+                $"batch {batchId} resumes on recipe '{stored.Name}', the one it started on (the service was started with '{before}')"));
+        }
+        else
+        {
+            Decisions.Events.Add(new ControllerEvent(EventKind.Advisory, now, State.Phase, "recipe",
+                $"batch {batchId}'s own recipe no longer passes the recipe check ({string.Join("; ", errors.Take(3))}): it resumes held on the service's recipe '{recipe.Name}'; check the cuts and limits before resuming"));
+        }
     }
 
     /// <summary>Wall-clock tick count (ms) at the start of the last step; the systemd watchdog is fed only while this moves.</summary>
@@ -348,6 +374,9 @@ public sealed partial class ControlCycle
             lock (stopGate)
             {
                 Volatile.Write(ref stopped, true);
+                // A full fence: a caller enqueues (a full fence of its own) and then reads the flag; without this one the
+                // queue could be read before the flag is seen, and a request handed in at this instant answered by neither.
+                Interlocked.MemoryBarrier();
                 RefuseQueuedRequests();
                 try
                 {
