@@ -28,7 +28,7 @@ public sealed partial class PanelServer
         web.MapGet("/api/commissioning", Survey).RequireRole(Role.Supervisor);
         web.MapPost("/api/commissioning/test", (Delegate)(Func<HttpContext, Task<IResult>>)StartTest).RequireRole(Role.Supervisor);
         web.MapPost("/api/commissioning/keep-alive", (Delegate)(Func<HttpContext, Task<IResult>>)KeepTest).RequireRole(Role.Supervisor);
-        web.MapPost("/api/commissioning/stop", (Delegate)(Func<HttpContext, Task<IResult>>)StopTest).RequireRole(Role.Supervisor);
+        web.MapPost("/api/commissioning/stop", (Delegate)(Func<HttpContext, Task<IResult>>)StopTest).RequireRole(Role.Operator);
     }
 
     /// <summary><c>GET /api/commissioning</c>: the readings with their quality, the buses, the outputs and the output test now.</summary>

@@ -90,6 +90,12 @@ public sealed class RecipeUploads(string journalPath)
         Directory.CreateDirectory(Folder);
         var version = Version(recipe);
         var name = string.Create(CultureInfo.InvariantCulture, $"{at.UtcDateTime:yyyyMMdd-HHmmss}-{version}.json");
+        // The same recipe uploaded twice in one second gets a name of its own: a refused second upload is discarded by name,
+        // and must never take the first one's file (perhaps the effective one) with it.
+        for (var n = 2; File.Exists(Path.Combine(Folder, name)); n++)
+        {
+            name = string.Create(CultureInfo.InvariantCulture, $"{at.UtcDateTime:yyyyMMdd-HHmmss}-{version}-{n}.json");
+        }
         var upload = new RecipeUpload(name, recipe.Name, version, uploadedAs, user, at);
         WriteAtomically(Path.Combine(Folder, name), text);
         return upload;
@@ -114,10 +120,19 @@ public sealed class RecipeUploads(string journalPath)
         }
     }
 
+    /// <summary>
+    /// Writes the whole file under a temporary name, flushes it to the disk, then renames it over the old one: a power loss
+    /// leaves the old file or the new one (should the rename itself be lost), never an empty one: the service refuses to start
+    /// on a damaged recipe file.
+    /// </summary>
     private static void WriteAtomically(string path, string text)
     {
         var temporary = path + ".tmp";
-        File.WriteAllText(temporary, text, new UTF8Encoding(false));
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            file.Write(new UTF8Encoding(false).GetBytes(text));
+            file.Flush(flushToDisk: true);
+        }
         File.Move(temporary, path, overwrite: true);
     }
 }

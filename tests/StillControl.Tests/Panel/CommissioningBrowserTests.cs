@@ -118,6 +118,23 @@ public sealed class CommissioningBrowserTests
         Assert.Contains($"stopped by {PanelHost.Supervisor}", panel.Cycle.OutputTestStatus.LastOutcome);
         await PanelHost.WaitFor(() => panel.Cycle.Live.CoolingValvePercent == 100, TimeSpan.FromSeconds(5), "cooling back to fully open");
 
+        // An operator on the main page sees a test someone else started, and sends it back to safe from there.
+        var (byHand, byHandToken) = await panel.SignIn(PanelHost.Supervisor, PanelHost.SupervisorPassword);
+        using (byHand)
+        {
+            var started = await Post(byHand, byHandToken, "/api/commissioning/test", new { output = "cooling-valve", percent = 30 });
+            Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        }
+        var operatorPage = await browser.Open(panel.Url, 1280, 900);
+        await PanelBrowser.SignIn(operatorPage, PanelHost.Operator, PanelHost.OperatorPassword);
+        var safe = operatorPage.Locator("#test-safe");
+        await Assertions.Expect(safe).ToBeVisibleAsync();
+        await safe.ClickAsync();
+        await Assertions.Expect(operatorPage.Locator("#command-result")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("accepted"));
+        await PanelHost.WaitFor(() => !panel.Cycle.OutputTestStatus.Active, TimeSpan.FromSeconds(5), "the operator's stop to end the test");
+        Assert.Contains($"stopped by {PanelHost.Operator}", panel.Cycle.OutputTestStatus.LastOutcome);
+        await Assertions.Expect(safe).ToBeHiddenAsync();
+
         Assert.Empty(browser.Outside);
         Assert.Empty(browser.Errors);
     }
@@ -129,7 +146,8 @@ public sealed class CommissioningBrowserTests
         await using var panel = await PanelHost.Start(files, speed: 1);
         await PanelHost.WaitFor(() => panel.Cycle.State.SettledAt is not null, TimeSpan.FromSeconds(30), "the readings to settle");
 
-        // An operator and a viewer: 403 on every commissioning call, nothing driven.
+        // An operator and a viewer: 403 on the survey and on driving an output, nothing driven. Sending a test back to safe is
+        // the operator's too (the main page offers it while a test runs); a viewer may not.
         foreach (var (user, password) in new[] { (PanelHost.Operator, PanelHost.OperatorPassword), (PanelHost.Viewer, PanelHost.ViewerPassword) })
         {
             var (client, token) = await panel.SignIn(user, password);
@@ -137,7 +155,8 @@ public sealed class CommissioningBrowserTests
             {
                 Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/commissioning")).StatusCode);
                 Assert.Equal(HttpStatusCode.Forbidden, (await Post(client, token, "/api/commissioning/test", new { output = "steam-valve", percent = 50 })).StatusCode);
-                Assert.Equal(HttpStatusCode.Forbidden, (await Post(client, token, "/api/commissioning/stop", new { })).StatusCode);
+                Assert.Equal(user == PanelHost.Operator ? HttpStatusCode.OK : HttpStatusCode.Forbidden,
+                    (await Post(client, token, "/api/commissioning/stop", new { })).StatusCode);
             }
         }
         // Without a session or its token: 401 and 403.

@@ -28,7 +28,7 @@
       "trace.steamValve": "Steam valve %", "trace.coolingValve": "Cooling valve %", "trace.strength": "Strength % vol",
       "trace.coolingTarget": "Cooling target", "trace.coolingLimit": "Cooling limit",
       good: "good", faulted: "faulted", switchLanguage: "中文",
-      "nav.panel": "Still", "nav.commissioning": "Commissioning", outputTest: "OUTPUT TEST: an output is driven by hand (commissioning)",
+      "nav.panel": "Still", "nav.commissioning": "Commissioning", outputTest: "OUTPUT TEST: an output is driven by hand (commissioning)", testSafe: "Output test running: back to safe now",
     },
     "zh-CN": {
       connection: "实时连接", signOut: "退出", signInTitle: "登录蒸馏甑", userName: "用户名", password: "密码",
@@ -56,45 +56,19 @@
       "trace.steamValve": "蒸汽阀 %", "trace.coolingValve": "冷却水阀 %", "trace.strength": "酒度 % vol",
       "trace.coolingTarget": "冷却目标", "trace.coolingLimit": "冷却上限",
       good: "正常", faulted: "故障", switchLanguage: "English",
-      "nav.panel": "蒸馏甑", "nav.commissioning": "调试", outputTest: "输出测试中：有输出正被手动驱动（调试）",
-    },
-  };
-  const CHANNELS = {
-    "zh-CN": {
-      "steam": "蒸汽温度", "steam-pressure": "蒸汽压力", "vapour": "甑顶汽温", "bed-surface": "料面温度", "cooling-in": "冷却进水温度",
-      "cooling-out": "冷却出水温度", "cooling-flow": "冷却水流量", "distillate": "流酒温度", "distillate-flow": "流酒流量", "barometer": "大气压",
-      "strength": "酒度", "emergency-stop": "急停", "lid-closed": "甑盖开关", "distillate-check": "流酒温度（校验）", "steam-valve-position": "蒸汽阀位置",
-    },
-    en: {
-      "steam": "Steam", "steam-pressure": "Steam pressure", "vapour": "Vapour (still head)", "bed-surface": "Bed surface", "cooling-in": "Cooling water in",
-      "cooling-out": "Cooling water out", "cooling-flow": "Cooling water flow", "distillate": "Distillate", "distillate-flow": "Distillate flow", "barometer": "Air pressure",
-      "strength": "Strength", "emergency-stop": "Emergency stop", "lid-closed": "Lid switch", "distillate-check": "Distillate (check probe)", "steam-valve-position": "Steam valve position",
+      "nav.panel": "蒸馏甑", "nav.commissioning": "调试", outputTest: "输出测试中：有输出正被手动驱动（调试）", testSafe: "输出测试中：立即恢复安全状态",
     },
   };
   const STEAM_OPENING = ["seal", "cut", "resume", "abort"];
   const $ = id => document.getElementById(id);
 
-  let lang = chooseLanguage();
+  let lang = StillText.chooseLanguage();
   let csrf = null, role = null, user = null;
   let state = null, chart = { batchId: null, startedAt: null, points: [] };
   let source = null, drawPending = false, lastResult = null;
 
-  function chooseLanguage() {
-    const saved = (document.cookie.match(/(?:^|;\s*)stillcontrol_lang=([^;]+)/) || [])[1];
-    if (saved === "en" || saved === "zh-CN") return saved;
-    const wanted = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"]);
-    for (const l of wanted) {
-      const low = String(l).toLowerCase();
-      if (low.startsWith("zh")) return "zh-CN";
-      if (low.startsWith("en")) return "en";
-    }
-    return "en";
-  }
-  function t(key, ...args) {
-    const s = (TEXT[lang] && TEXT[lang][key]) ?? TEXT.en[key] ?? key;
-    return s.replace(/\{(\d)\}/g, (_, i) => args[Number(i)] ?? "");
-  }
-  function channelName(c) { return (CHANNELS[lang] && CHANNELS[lang][c]) || c; }
+  function t(key, ...args) { return StillText.translate(TEXT, lang, key, args); }
+  function channelName(c) { return StillText.channelName(lang, c); }
   function applyLanguage() {
     document.documentElement.lang = lang;
     for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n);
@@ -154,7 +128,7 @@
   });
   $("lang").addEventListener("click", () => {
     lang = lang === "en" ? "zh-CN" : "en";
-    document.cookie = `stillcontrol_lang=${lang}; path=/; max-age=31536000; samesite=strict`;
+    StillText.saveLanguage(lang);
     applyLanguage();
   });
   function signedIn(me) {
@@ -226,6 +200,8 @@
     const held = $("held");
     held.classList.toggle("hidden", !live.held && !s.outputTestRunning);
     held.textContent = live.held ? t("heldBecause", live.holdCause || "") : s.outputTestRunning ? t("outputTest") : "";
+    // Whoever may command the still may end a test that drives an output by hand (starting one is the supervisor's).
+    $("test-safe").classList.toggle("hidden", !s.outputTestRunning);
     const tr = s.lastTransition;
     $("transition").textContent = tr ? t("transition", t("phase." + tr.from), t("phase." + tr.to), tr.reason, clock(tr.at)) : t("noTransition");
     update("timeline", [s.phases, s.timeZone], () => s.phases.map((p, i) => li(`${t("phase." + p.phase)} ${clock(p.startedAt)}`, i === s.phases.length - 1 && !p.endedAt ? "current" : "")));
@@ -332,6 +308,22 @@
     const metadata = { grainLot: $("start-lot").value.trim() || null, grainKilograms: kg === "" ? null : Number(kg), pit: $("start-pit").value.trim() || null, notes: $("start-notes").value.trim() || null };
     $("start-dialog").close("yes");
     send("start", $("start-batch").value.trim() || null, metadata);
+  });
+
+  $("test-safe").addEventListener("click", async () => {
+    const result = $("command-result");
+    result.className = "result"; result.textContent = "…";
+    try {
+      const response = await fetch("/api/commissioning/stop", { method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf || "" }, body: "{}" });
+      if (response.status === 401) { showLogin(); return; }
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) { result.className = "result refused"; result.textContent = t("failed", body.error || response.statusText); return; }
+      lastResult = [body];
+      showResult(body);
+    } catch (e) {
+      result.className = "result refused"; result.textContent = t("failed", String(e));
+    }
   });
 
   async function send(command, argument, metadata) {
