@@ -343,13 +343,17 @@ public sealed partial class ControlCycle
         var phaseChanged = false;
         foreach (var e in Decisions.Events) phaseChanged |= e.Kind is EventKind.PhaseChanged or EventKind.BatchEnded;
         if (Decisions.Events.Count > 0) stateDirty = true;
-        // The state is saved with the commit that carries this step's rows, and no more often than a commit can keep it.
-        if (State.BatchId is not null && (stateDirty || now >= nextStateSaveAt) && (force || journal.CommitDue))
+        // Whether this step commits is decided once: the state is saved with every commit that carries this step's rows (a
+        // batch row must never reach the disk without its state, or a kill in between leaves a batch nobody can resume), and
+        // no more often than a commit can keep it. A checkpoint (at a phase change, the start included) commits too.
+        var checkpoint = phaseChanged || now >= nextCheckpointAt;
+        var commit = force || checkpoint || journal.CommitDue;
+        if (State.BatchId is not null && (stateDirty || now >= nextStateSaveAt) && commit)
         {
             SaveState(now);
         }
-        journal.Commit(force);
-        if (phaseChanged || now >= nextCheckpointAt)
+        if (commit) journal.Commit(force: true);
+        if (checkpoint)
         {
             journal.Checkpoint();
             nextCheckpointAt = now + CheckpointInterval;

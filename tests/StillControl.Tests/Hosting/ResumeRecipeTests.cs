@@ -65,5 +65,29 @@ public sealed class ResumeRecipeTests : IDisposable
         Assert.Single(query.Events(batch), e => e.Code == "recipe" && e.Message.Contains("resumes on recipe 'started-on'") && e.Message.Contains("'uploaded-since'"));
     }
 
+    [Fact]
+    public async Task A_batch_row_never_reaches_the_disk_without_its_state()
+    {
+        // A commit interval far longer than the test: the only commit is the one the batch's start forces (a phase change).
+        var path = files.PathOf("state.db");
+        using var journal = new BatchJournal(path, TimeProvider.System, TimeSpan.FromHours(1));
+        var cycle = Cycle(journal, DefaultRecipe.Create());
+        cycle.Start();
+        Steps(cycle, 4);
+        var start = cycle.Submit(new OperatorCommand(CommandKind.Start, "wang", "test"));
+        Steps(cycle, 1);
+        Assert.True((await start).Accepted);
+
+        // What a kill -9 now would leave: read by another connection, the batch is there with its state, so it can be resumed.
+        using (var query = new JournalQuery(path)) Assert.True(query.HasUnendedBatch());
+        using (var reader = new BatchJournal(path, TimeProvider.System, TimeSpan.FromHours(1)))
+        {
+            var unfinished = reader.FindUnfinished();
+            Assert.NotNull(unfinished);
+            Assert.Equal(cycle.State.BatchId, unfinished.Value.Id);
+        }
+        cycle.Stop();
+    }
+
     public void Dispose() => files.Dispose();
 }
