@@ -84,9 +84,17 @@ public static class EthanolWater
         if (double.IsNaN(x)) return double.NaN;
         if (x <= xs[0]) return ys[0];
         if (x >= xs[^1]) return ys[^1];
-        var i = Array.BinarySearch(xs, x);
-        if (i >= 0) return ys[i];
-        i = ~i;
+        // xs[0] < x < xs[^1]: find the first xs[i] >= x by halving (a loop of our own: the framework's generic binary search
+        // over double is not precompiled, and a cold process would run it unoptimised).
+        int lo = 1, hi = xs.Length - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (xs[mid] < x) lo = mid + 1;
+            else hi = mid;
+        }
+        var i = lo;
+        if (xs[i] == x) return ys[i];
         var t = (x - xs[i - 1]) / (xs[i] - xs[i - 1]);
         return ys[i - 1] + t * (ys[i] - ys[i - 1]);
     }

@@ -30,8 +30,12 @@ public static class EventKinds
     public static string Name(this EventKind kind) => names[(int)kind];
 }
 
-/// <summary>Something worth keeping that happened in a control step. <paramref name="Channel"/> names the reading behind it, if one.</summary>
-public readonly record struct ControllerEvent(EventKind Kind, DateTimeOffset At, Phase Phase, string Code, string Message, Channel? Channel = null);
+/// <summary>
+/// Something worth keeping that happened in a control step. <paramref name="Channel"/> names the reading behind it, if one. A class:
+/// events are rare (a steady step raises none), and lists and queues of a class run the framework's precompiled code from the
+/// first step, where a struct's would be compiled while the loop runs.
+/// </summary>
+public sealed record ControllerEvent(EventKind Kind, DateTimeOffset At, Phase Phase, string Code, string Message, Channel? Channel = null);
 
 /// <summary>What one control step decided. One instance is reused every step, so a steady step allocates nothing.</summary>
 public sealed class Decisions

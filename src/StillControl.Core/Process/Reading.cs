@@ -38,6 +38,9 @@ public static class FaultReasons
     ];
 
     public static string Name(this FaultReason reason) => names[(int)reason];
+
+    /// <summary>Every reason's name, indexed by the reason.</summary>
+    public static IReadOnlyList<string> Names => names;
 }
 
 /// <summary>

@@ -31,13 +31,13 @@ public sealed partial class ControlCycle
     private readonly ControlOptions options;
     private readonly ILogger logger;
     private readonly List<ICycleObserver> observers = [];
-    private readonly ConcurrentQueue<(OperatorCommand Command, TaskCompletionSource<CommandResult> Result)> commands = new();
+    private readonly ConcurrentQueue<Pending<OperatorCommand>> commands = new();
     private readonly ConcurrentQueue<ControllerEvent> audits = new();
-    private readonly ConcurrentQueue<(OutputTestRequest Request, TaskCompletionSource<CommandResult> Result)> outputTestRequests = new();
+    private readonly ConcurrentQueue<Pending<OutputTestRequest>> outputTestRequests = new();
     private readonly OutputTest outputTest;
     private OutputTestStatus outputTestStatus = OutputTestStatus.Idle;
     private LiveState live = LiveState.Initial;
-    private readonly ConcurrentQueue<(RecipeChange Change, TaskCompletionSource<CommandResult> Result)> recipeChanges = new();
+    private readonly ConcurrentQueue<Pending<RecipeChange>> recipeChanges = new();
     private Recipe recipe;
     private string recipeJson;
     private DateTimeOffset nextSampleAt;
@@ -94,16 +94,20 @@ public sealed partial class ControlCycle
     /// <summary>Commands queued for the next step.</summary>
     public bool HasPendingCommands => !commands.IsEmpty;
 
-    /// <summary>The write-ahead log is copied into the journal's main file at least this often, and at every phase change.</summary>
+    /// <summary>
+    /// The write-ahead log is copied into the journal's main file at least this often, and at every phase change; never more often
+    /// than <see cref="BatchJournal.MinimumCheckpointSpacing"/> of wall-clock time (a checkpoint that comes sooner waits for it).
+    /// </summary>
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromMinutes(2);
     private DateTimeOffset nextCheckpointAt;
+    private bool checkpointWanted;
 
     /// <summary>Queues a command for the next step; the task completes with the controller's answer.</summary>
     /// <remarks>Once the loop has stopped, a command queued is answered at once, not run: see <see cref="NotRunReason"/>.</remarks>
     public Task<CommandResult> Submit(OperatorCommand command)
     {
         var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        commands.Enqueue((command, result));
+        commands.Enqueue(new(command, result));
         if (Volatile.Read(ref stopped)) AfterStop();
         return result.Task;
     }
@@ -115,7 +119,7 @@ public sealed partial class ControlCycle
     public Task<CommandResult> SubmitOutputTest(OutputTestRequest request)
     {
         var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        outputTestRequests.Enqueue((request, result));
+        outputTestRequests.Enqueue(new(request, result));
         if (Volatile.Read(ref stopped)) RefuseQueuedRequests();
         return result.Task;
     }
@@ -134,7 +138,7 @@ public sealed partial class ControlCycle
     public Task<CommandResult> ChangeRecipe(RecipeChange change)
     {
         var result = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        recipeChanges.Enqueue((change, result));
+        recipeChanges.Enqueue(new(change, result));
         if (Volatile.Read(ref stopped)) RefuseQueuedRequests();
         return result.Task;
     }
@@ -173,7 +177,7 @@ public sealed partial class ControlCycle
     {
         while (commands.TryDequeue(out var item))
         {
-            var command = item.Command;
+            var command = item.Request;
             var refusal = CommandResult.Refuse(NotRunReason);
             journal.AppendEvent(State.BatchId, new ControllerEvent(EventKind.CommandRefused, now, State.Phase, command.Kind.Name(),
                 $"{command.Kind.Name()} by {command.Operator} ({command.Source}{(command.Id is null ? "" : $", id {command.Id}")}): {refusal.Reason}"));
@@ -277,7 +281,7 @@ public sealed partial class ControlCycle
         ApplyRecipeChanges(now);
         while (commands.TryDequeue(out var item))
         {
-            var command = item.Command;
+            var command = item.Request;
             if (command.Kind == CommandKind.Start && string.IsNullOrWhiteSpace(command.Argument))
             {
                 command = command with { Argument = NewBatchId(now) };
@@ -345,9 +349,15 @@ public sealed partial class ControlCycle
         if (Decisions.Events.Count > 0) stateDirty = true;
         // Whether this step commits is decided once: the state is saved with every commit that carries this step's rows (a
         // batch row must never reach the disk without its state, or a kill in between leaves a batch nobody can resume), and
-        // no more often than a commit can keep it. A checkpoint (at a phase change, the start included) commits too.
-        var checkpoint = phaseChanged || now >= nextCheckpointAt;
-        var commit = force || checkpoint || journal.CommitDue;
+        // no more often than a commit can keep it. A phase change (the start included) and a checkpoint commit too; a checkpoint
+        // asked for within a second of wall-clock time of the last waits for a later step.
+        if (phaseChanged || now >= nextCheckpointAt)
+        {
+            checkpointWanted = true;
+            nextCheckpointAt = now + CheckpointInterval;
+        }
+        var checkpoint = checkpointWanted && journal.CheckpointAllowed;
+        var commit = force || phaseChanged || checkpoint || journal.CommitDue;
         if (State.BatchId is not null && (stateDirty || now >= nextStateSaveAt) && commit)
         {
             SaveState(now);
@@ -356,7 +366,7 @@ public sealed partial class ControlCycle
         if (checkpoint)
         {
             journal.Checkpoint();
-            nextCheckpointAt = now + CheckpointInterval;
+            checkpointWanted = false;
         }
 
         foreach (var observer in observers)
@@ -422,16 +432,21 @@ public sealed partial class ControlCycle
     }
 
     /// <summary>Each configured channel's accepted value now, null while faulted: what a live watcher shows as current.</summary>
-    private Dictionary<string, double?> ReadingsNow()
+    private ChannelReadings ReadingsNow()
     {
-        var readings = new Dictionary<string, double?>(StringComparer.Ordinal);
-        foreach (var channel in Channels.All)
+        var configured = 0;
+        foreach (var signal in State.Signals) if (signal.IsConfigured) configured++;
+        var channels = new Channel[configured];
+        var values = new double?[configured];
+        var n = 0;
+        for (var i = 0; i < State.Signals.Length; i++)
         {
-            var signal = State.Signal(channel);
+            var signal = State.Signals[i];
             if (!signal.IsConfigured) continue;
-            readings[channel.Name()] = signal.IsGood && double.IsFinite(signal.Value) ? Math.Round(signal.Value, 2) : null;
+            channels[n] = (Channel)i;
+            values[n++] = signal.IsGood && double.IsFinite(signal.Value) ? Math.Round(signal.Value, 2) : null;
         }
-        return readings;
+        return new ChannelReadings(channels, values);
     }
 
     private void SaveState(DateTimeOffset now)
@@ -517,7 +532,7 @@ public sealed record LiveState(DateTimeOffset At, string? BatchId, string Phase,
     /// Each configured channel's reading at <see cref="At"/> (null while faulted), by channel name: the current values for a live
     /// watcher (Home Assistant's sensors), unlike the telemetry topic, which also carries the journal's backlog after an outage.
     /// </summary>
-    public IReadOnlyDictionary<string, double?> Readings { get; init; } = new Dictionary<string, double?>();
+    public IReadOnlyDictionary<string, double?> Readings { get; init; } = ChannelReadings.Empty;
 
     /// <summary>The same still apart from the time: a publisher sends state again only when this differs.</summary>
     public bool SameAs(LiveState other) =>
@@ -525,6 +540,51 @@ public sealed record LiveState(DateTimeOffset At, string? BatchId, string Phase,
         && Math.Abs(SteamValvePercent - other.SteamValvePercent) < 0.5 && Math.Abs(CoolingValvePercent - other.CoolingValvePercent) < 0.5
         && CoverLayerAdvised == other.CoverLayerAdvised && ActiveAlarms.SequenceEqual(other.ActiveAlarms) && UnacknowledgedAlarms.SequenceEqual(other.UnacknowledgedAlarms);
 }
+
+/// <summary>
+/// Channel values by channel name, in channel order: two arrays filled by the loop at each publish, read as a dictionary by whoever
+/// watches (no hash table built four times a second for readers who mostly never look).
+/// </summary>
+public sealed class ChannelReadings(Channel[] channels, double?[] values) : IReadOnlyDictionary<string, double?>
+{
+    public static readonly ChannelReadings Empty = new([], []);
+
+    public int Count => channels.Length;
+
+    public double? this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"no configured channel '{key}'");
+
+    public IEnumerable<string> Keys => channels.Select(c => c.Name());
+
+    public IEnumerable<double?> Values => values;
+
+    public bool ContainsKey(string key) => IndexOf(key) >= 0;
+
+    public bool TryGetValue(string key, out double? value)
+    {
+        var i = IndexOf(key);
+        value = i >= 0 ? values[i] : null;
+        return i >= 0;
+    }
+
+    public IEnumerator<KeyValuePair<string, double?>> GetEnumerator()
+    {
+        for (var i = 0; i < channels.Length; i++) yield return new(channels[i].Name(), values[i]);
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private int IndexOf(string key)
+    {
+        for (var i = 0; i < channels.Length; i++) if (string.Equals(channels[i].Name(), key, StringComparison.Ordinal)) return i;
+        return -1;
+    }
+}
+
+/// <summary>
+/// A request waiting for the next step and the answer its caller awaits. A class, not a tuple: a queue of references runs the
+/// framework's precompiled code, where a queue of tuples would be compiled while the loop runs.
+/// </summary>
+internal sealed record Pending<T>(T Request, TaskCompletionSource<CommandResult> Result);
 
 /// <summary>An observer whose state belongs in the journal next to the batch (the simulated still's physics).</summary>
 public interface ICheckpointSource

@@ -20,8 +20,10 @@ public static partial class ControlThread
             elevated?.Invoke(Elevate());
             try
             {
-                while (wait(cancellationToken).AsTask().GetAwaiter().GetResult())
+                while (true)
                 {
+                    var next = wait(cancellationToken);
+                    if (!(next.IsCompletedSuccessfully ? next.Result : next.AsTask().GetAwaiter().GetResult())) break;
                     step();
                 }
                 done.TrySetResult();

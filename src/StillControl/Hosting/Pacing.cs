@@ -46,6 +46,15 @@ public sealed class WallClockLimit(SimulationClock clock, TimeProvider wall)
 {
     private TimeSpan headroom;
 
+    /// <summary>Takes the step at once when the headroom allows it (measured again once used up); false when the caller must wait.</summary>
+    public bool TryStep(TimeSpan step)
+    {
+        if (headroom < step) headroom = wall.GetUtcNow() - clock.GetUtcNow();
+        if (headroom < step) return false;
+        headroom -= step;
+        return true;
+    }
+
     /// <summary>Waits until the clock may move on by <paramref name="step"/>; false when cancelled.</summary>
     public async ValueTask<bool> BeforeStepAsync(TimeSpan step, CancellationToken cancellationToken)
     {
@@ -123,10 +132,21 @@ public sealed class MaximumSpeedPacer(SimulationClock clock, TimeSpan period, Ti
     private readonly WallClockLimit limit = new(clock, wallClock);
     private int steps;
 
-    public async ValueTask<bool> WaitForNextStepAsync(CancellationToken cancellationToken)
+    public ValueTask<bool> WaitForNextStepAsync(CancellationToken cancellationToken)
     {
-        if (cancellationToken.IsCancellationRequested) return false;
-        if (++steps % 4096 == 0) await Task.Yield();
+        if (cancellationToken.IsCancellationRequested) return new(false);
+        // Nearly every step: no wait, no state machine.
+        if (++steps % 4096 != 0 && limit.TryStep(period))
+        {
+            clock.Advance(period);
+            return new(true);
+        }
+        return WaitAsync(cancellationToken);
+    }
+
+    private async ValueTask<bool> WaitAsync(CancellationToken cancellationToken)
+    {
+        if (steps % 4096 == 0) await Task.Yield();
         if (!await limit.BeforeStepAsync(period, cancellationToken)) return false;
         clock.Advance(period);
         return true;

@@ -28,7 +28,7 @@ public sealed partial class StillService(ControlCycle cycle, IControlPacer pacer
             cycle.Start();
             LogStarted(cycle.Recipe.Name);
             await ControlThread.Run(
-                async token => !cycle.StopRequested && await pacer.WaitForNextStepAsync(token),
+                token => cycle.StopRequested ? new ValueTask<bool>(false) : pacer.WaitForNextStepAsync(token),
                 cycle.Tick,
                 stoppingToken,
                 elevated => { if (!elevated) LogNotElevated(); });

@@ -40,6 +40,7 @@ public sealed class BatchJournal : IDisposable
     private readonly TimeSpan commitInterval;
     private SqliteTransaction? transaction;
     private long lastCommitTimestamp;
+    private long? lastCheckpointTimestamp;
     private readonly sqlite3_stmt insertSample;
     private readonly Dictionary<string, byte[]> utf8 = new(StringComparer.Ordinal);
     private readonly SqliteCommand insertEvent;
@@ -250,16 +251,16 @@ public sealed class BatchJournal : IDisposable
         {
             var signal = state.Signals[i];
             if (!signal.IsConfigured) continue;
-            json.WriteStartObject(Channels.Names[i]);
+            json.WriteStartObject(SampleNames.Channels[i]);
             if (signal.IsGood)
             {
-                json.WriteNumber("value", Math.Round(signal.Value, 4));
-                json.WriteString("quality", "good");
+                json.WriteNumber(SampleNames.Value, Math.Round(signal.Value, 4));
+                json.WriteString(SampleNames.Quality, SampleNames.Good);
             }
             else
             {
-                json.WriteString("quality", "faulted");
-                json.WriteString("fault", signal.Fault.Name());
+                json.WriteString(SampleNames.Quality, SampleNames.Faulted);
+                json.WriteString(SampleNames.Fault, SampleNames.Faults[(int)signal.Fault]);
             }
             json.WriteEndObject();
         }
@@ -280,6 +281,25 @@ public sealed class BatchJournal : IDisposable
         var rc = raw.sqlite3_step(statement);
         raw.sqlite3_reset(statement);
         if (rc != raw.SQLITE_DONE) Check(rc, "append a sample");
+    }
+
+    /// <summary>A sample's names, encoded once: the writer then neither checks nor escapes them on every sample.</summary>
+    private static class SampleNames
+    {
+        public static readonly JsonEncodedText[] Channels = Encode(Process.Channels.Names);
+        public static readonly JsonEncodedText[] Faults = Encode(FaultReasons.Names);
+        public static readonly JsonEncodedText Value = JsonEncodedText.Encode("value");
+        public static readonly JsonEncodedText Quality = JsonEncodedText.Encode("quality");
+        public static readonly JsonEncodedText Good = JsonEncodedText.Encode("good");
+        public static readonly JsonEncodedText Faulted = JsonEncodedText.Encode("faulted");
+        public static readonly JsonEncodedText Fault = JsonEncodedText.Encode("fault");
+
+        private static JsonEncodedText[] Encode(IReadOnlyList<string> names)
+        {
+            var encoded = new JsonEncodedText[names.Count];
+            for (var i = 0; i < encoded.Length; i++) encoded[i] = JsonEncodedText.Encode(names[i]);
+            return encoded;
+        }
     }
 
     private ReadOnlySpan<byte> Utf8(string text)
@@ -350,6 +370,16 @@ public sealed class BatchJournal : IDisposable
     }
 
     /// <summary>
+    /// A checkpoint flushes two files to the disk (a few milliseconds each on an SD card), so they are at least this far apart in
+    /// wall-clock time. A real still's phase changes and two-minute checkpoints are minutes apart and never meet it; a simulation
+    /// running hundreds of times faster than real time would otherwise spend most of its time waiting for the disk.
+    /// </summary>
+    public static readonly TimeSpan MinimumCheckpointSpacing = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether <see cref="MinimumCheckpointSpacing"/> has passed since the last checkpoint (always true before the first).</summary>
+    public bool CheckpointAllowed => lastCheckpointTimestamp is not { } last || wallClock.GetElapsedTime(last) >= MinimumCheckpointSpacing;
+
+    /// <summary>
     /// Commits, then copies the write-ahead log into the main file (a passive checkpoint: it never waits for readers). Called at
     /// every phase change and every few minutes, so the main file alone holds the batch up to then: a lost or damaged WAL costs
     /// minutes, not the batch.
@@ -359,6 +389,7 @@ public sealed class BatchJournal : IDisposable
         Commit(force: true);
         Execute("PRAGMA wal_checkpoint(PASSIVE);");
         RestrictAccess(Path);
+        lastCheckpointTimestamp = wallClock.GetTimestamp();
     }
 
     /// <summary>Journal files are readable by the service's group, never by everyone (0640), whatever the umask.</summary>

@@ -6,18 +6,22 @@ namespace StillControl.Simulation;
 public sealed class FaultSchedule
 {
     private readonly DateTimeOffset?[] phaseStarts = new DateTimeOffset?[Enum.GetValues<Phase>().Length];
+    private int observed;
 
     public DateTimeOffset? BatchStart { get; private set; }
 
     public void Observe(BatchState state)
     {
-        if (state.StartedAt != BatchStart)
+        if (state.StartedAt != BatchStart || state.Phases.Count < observed)
         {
             BatchStart = state.StartedAt;
             Array.Clear(phaseStarts);
+            observed = 0;
         }
-        foreach (var record in state.Phases)
+        // Phase records are only ever added: those seen at an earlier step are not read again.
+        for (; observed < state.Phases.Count; observed++)
         {
+            var record = state.Phases[observed];
             if (Phases.TryParse(record.Phase, out var phase) && phaseStarts[(int)phase] is null)
             {
                 phaseStarts[(int)phase] = record.StartedAt;
