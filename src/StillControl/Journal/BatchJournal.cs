@@ -324,7 +324,7 @@ public sealed class BatchJournal : IDisposable
     {
         if (state.BatchId is null) return;
         var p = saveState.Parameters;
-        p[0].Value = JsonSerializer.Serialize(state, JournalJsonContext.Default.BatchState);
+        p[0].Value = JsonSerializer.Serialize(state, JournalWriteContext.Default.BatchState);
         p[1].Value = at.ToUnixTimeMilliseconds();
         p[2].Value = state.Phase.Name();
         p[3].Value = state.EndedAt is { } ended ? ended.ToUnixTimeMilliseconds() : DBNull.Value;

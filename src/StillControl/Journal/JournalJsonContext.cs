@@ -12,3 +12,13 @@ namespace StillControl.Journal;
 [JsonSerializable(typeof(BatchState))]
 [JsonSerializable(typeof(StillModelState))]
 internal sealed partial class JournalJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// The same JSON as <see cref="JournalJsonContext"/>, written by generated code only (no property metadata is built): the loop
+/// writes the batch state with it. Building the metadata of a state this size means compiling some hundreds of generic methods
+/// while the loop runs, on its first save; reading a state back (a resume, a review) still uses the full context.
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, IncludeFields = true, GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(BatchState))]
+[JsonSerializable(typeof(StillModelState))]
+internal sealed partial class JournalWriteContext : JsonSerializerContext;

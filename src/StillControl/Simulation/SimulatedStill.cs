@@ -290,7 +290,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
         return null;
     }
 
-    public string Checkpoint() => JsonSerializer.Serialize(Model.State, Journal.JournalJsonContext.Default.StillModelState);
+    public string Checkpoint() => JsonSerializer.Serialize(Model.State, Journal.JournalWriteContext.Default.StillModelState);
 
     public static StillModelState? Restore(string? json) => json is null ? null : JsonSerializer.Deserialize(json, Journal.JournalJsonContext.Default.StillModelState);
 }
