@@ -55,8 +55,16 @@ public static class EthanolWater
     }
 
     // Mass fraction rises monotonically with strength, so the inverse is a table built once (every 0.25 % vol) and interpolated.
-    private static readonly double[] InverseStrengths = Enumerable.Range(0, 401).Select(i => i * 0.25).ToArray();
-    private static readonly double[] InverseMassFractions = InverseStrengths.Select(MassFractionFromStrength).ToArray();
+    // Plain loops: these tables are built in the first control step, and LINQ over doubles would be compiled there.
+    private static readonly double[] InverseStrengths = Table(401, i => i * 0.25);
+    private static readonly double[] InverseMassFractions = Table(InverseStrengths.Length, i => MassFractionFromStrength(InverseStrengths[i]));
+
+    private static double[] Table(int length, Func<int, double> value)
+    {
+        var table = new double[length];
+        for (var i = 0; i < length; i++) table[i] = value(i);
+        return table;
+    }
 
     public static double StrengthFromMassFraction(double massFraction) => Interpolate(InverseMassFractions, InverseStrengths, massFraction);
 

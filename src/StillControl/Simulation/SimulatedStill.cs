@@ -31,6 +31,9 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
 
     private readonly Scenario scenario;
     private readonly FaultSchedule schedule;
+    // The scenario's faults, read at every sample of every channel: an array, and for each channel whether any fault names it.
+    private readonly ScenarioFault[] faults;
+    private readonly bool[] channelFaulted = new bool[Channels.Count];
     private readonly SensorSpec?[] specs = new SensorSpec?[Channels.Count];
     private readonly DateTimeOffset[] nextSample = new DateTimeOffset[Channels.Count];
     private readonly Reading[] latest = new Reading[Channels.Count];
@@ -43,6 +46,8 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
     {
         this.scenario = scenario;
         this.schedule = schedule;
+        faults = [.. scenario.Faults];
+        foreach (var fault in faults) if (FaultKinds.NeedsChannel(fault.Kind)) channelFaulted[(int)fault.ChannelValue] = true;
         random = new SplitMix((ulong)seed * 0x2545F4914F6CDD1DUL + 1);
         Model = new StillModel(scenario.Still, restored);
         steamLineCelsius = scenario.Still.AmbientCelsius;
@@ -173,7 +178,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
     private StillDisturbances Disturbances(DateTimeOffset now)
     {
         var result = new StillDisturbances { SteamSurgeFactor = 1 };
-        foreach (var fault in scenario.Faults)
+        foreach (var fault in faults)
         {
             if (!schedule.IsActive(fault, now)) continue;
             switch (fault.Kind)
@@ -269,7 +274,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
     private bool FaultWithin(string kind, DateTimeOffset from, DateTimeOffset to)
     {
         if (from == default) return false;
-        foreach (var fault in scenario.Faults)
+        foreach (var fault in faults)
         {
             if (fault.Kind != kind || schedule.DueAt(fault) is not { } start || start > to) continue;
             var end = fault.ForSeconds is { } span ? start + TimeSpan.FromSeconds(span) : DateTimeOffset.MaxValue;
@@ -280,7 +285,8 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
 
     private ScenarioFault? FaultActive(string kind, Channel? channel, DateTimeOffset at)
     {
-        foreach (var fault in scenario.Faults)
+        if (channel is { } named && !channelFaulted[(int)named]) return null;
+        foreach (var fault in faults)
         {
             if (fault.Kind == kind && (channel is null || fault.ChannelValue == channel) && schedule.IsActive(fault, at))
             {
