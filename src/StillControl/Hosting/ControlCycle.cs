@@ -95,8 +95,9 @@ public sealed partial class ControlCycle
     public bool HasPendingCommands => !commands.IsEmpty;
 
     /// <summary>
-    /// The write-ahead log is copied into the journal's main file at least this often, and at every phase change; never more often
-    /// than <see cref="BatchJournal.MinimumCheckpointSpacing"/> of wall-clock time (a checkpoint that comes sooner waits for it).
+    /// The write-ahead log is copied into the journal's main file at every phase change and at least this often in between; the timed
+    /// checkpoint never sooner than <see cref="BatchJournal.MinimumCheckpointSpacing"/> of wall-clock time after the last (in a
+    /// simulation hundreds of times faster than real time it would otherwise flush the disk several times a wall-clock second).
     /// </summary>
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromMinutes(2);
     private DateTimeOffset nextCheckpointAt;
@@ -349,14 +350,16 @@ public sealed partial class ControlCycle
         if (Decisions.Events.Count > 0) stateDirty = true;
         // Whether this step commits is decided once: the state is saved with every commit that carries this step's rows (a
         // batch row must never reach the disk without its state, or a kill in between leaves a batch nobody can resume), and
-        // no more often than a commit can keep it. A phase change (the start included) and a checkpoint commit too; a checkpoint
-        // asked for within a second of wall-clock time of the last waits for a later step.
-        if (phaseChanged || now >= nextCheckpointAt)
+        // no more often than a commit can keep it. A phase change (the start included) and a checkpoint commit too; a timed
+        // checkpoint asked for within a second of wall-clock time of the last waits for a later step.
+        if (now >= nextCheckpointAt)
         {
             checkpointWanted = true;
             nextCheckpointAt = now + CheckpointInterval;
         }
-        var checkpoint = checkpointWanted && journal.CheckpointAllowed;
+        // A phase change is checkpointed at once (the main file alone holds the batch up to its last phase change); the timed
+        // checkpoint waits for the wall-clock spacing.
+        var checkpoint = phaseChanged || (checkpointWanted && journal.CheckpointAllowed);
         var commit = force || phaseChanged || checkpoint || journal.CommitDue;
         if (State.BatchId is not null && (stateDirty || now >= nextStateSaveAt) && commit)
         {
@@ -367,6 +370,7 @@ public sealed partial class ControlCycle
         {
             journal.Checkpoint();
             checkpointWanted = false;
+            nextCheckpointAt = now + CheckpointInterval;
         }
 
         foreach (var observer in observers)

@@ -35,7 +35,9 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
     private readonly ScenarioFault[] faults;
     private readonly bool[] channelFaulted = new bool[Channels.Count];
     private readonly SensorSpec?[] specs = new SensorSpec?[Channels.Count];
-    private readonly DateTimeOffset[] nextSample = new DateTimeOffset[Channels.Count];
+    // When each sensor samples next, in UTC ticks (0: not yet), and its period in ticks: plain integers in the loop's hot path.
+    private readonly long[] nextSample = new long[Channels.Count];
+    private readonly long[] periodTicks = new long[Channels.Count];
     private readonly Reading[] latest = new Reading[Channels.Count];
     private readonly double?[] frozen = new double?[Channels.Count];
     private SplitMix random;
@@ -138,18 +140,19 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
                 into[(Channel)i] = Reading.NotConfigured;
                 continue;
             }
-            if (nextSample[i] == default)
+            var nowTicks = now.UtcTicks;
+            if (nextSample[i] == 0)
             {
                 // Stagger the first samples so the sensors do not all report in the same instant.
-                nextSample[i] = now + TimeSpan.FromSeconds(spec.PeriodSeconds * random.NextDouble());
+                nextSample[i] = (now + TimeSpan.FromSeconds(spec.PeriodSeconds * random.NextDouble())).UtcTicks;
+                periodTicks[i] = TimeSpan.FromSeconds(spec.PeriodSeconds).Ticks;
             }
-            if (now >= nextSample[i])
+            if (nowTicks >= nextSample[i])
             {
-                var period = TimeSpan.FromSeconds(spec.PeriodSeconds);
-                var missed = (long)((now - nextSample[i]).Ticks / period.Ticks);
-                var at = nextSample[i] + period * missed;
-                nextSample[i] = at + period;
-                latest[i] = Sample((Channel)i, spec, at);
+                var period = periodTicks[i];
+                var atTicks = nextSample[i] + (nowTicks - nextSample[i]) / period * period;
+                nextSample[i] = atTicks + period;
+                latest[i] = Sample((Channel)i, spec, now.AddTicks(atTicks - nowTicks));
             }
             into[(Channel)i] = latest[i];
         }

@@ -7,6 +7,31 @@ public class BatchJournalTests
     private static readonly DateTimeOffset Start = new(2026, 11, 28, 8, 0, 0, TimeSpan.Zero);
 
     [Fact]
+    public async Task A_checkpoint_returns_at_once_and_the_main_file_alone_then_holds_what_was_committed()
+    {
+        using var files = new TestFiles();
+        var path = files.PathOf("journal.db");
+        var state = new BatchState { BatchId = "b-1", Phase = Phase.Sealed, StartedAt = Start };
+        using var journal = new BatchJournal(path, TimeProvider.System, TimeSpan.FromSeconds(10));
+        journal.BeginBatch("b-1", Start, "test-recipe", "{\"name\":\"test-recipe\"}");
+        journal.SaveState(state, Start.AddSeconds(1), null);
+        Assert.Equal(0, journal.CheckpointsCompleted);
+        journal.Checkpoint();
+        // The copy runs on the checkpointer's thread: wait for it (a signal, with a deadline), then read the main file alone, as
+        // after a write-ahead log lost with the service still running.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (journal.CheckpointsCompleted < 1 && DateTime.UtcNow < deadline) await Task.Delay(5);
+        Assert.Equal(1, journal.CheckpointsCompleted);
+        var copy = files.PathOf("copy.db");
+        File.Copy(path, copy);
+        using var alone = new BatchJournal(copy, TimeProvider.System, TimeSpan.FromSeconds(10));
+        var found = alone.FindUnfinished();
+        Assert.NotNull(found);
+        Assert.Equal("b-1", found!.Value.Id);
+        Assert.Equal(Phase.Sealed, found.Value.State.Phase);
+    }
+
+    [Fact]
     public void Batches_events_samples_and_state_survive_closing_and_reopening()
     {
         using var files = new TestFiles();
