@@ -31,11 +31,26 @@ public sealed record PiRig(Func<IServiceProvider, IPiDevices> Devices, bool Inli
 /// <summary>The composition root: one place that wires hardware, controller, journal and loop together.</summary>
 public static class StillHost
 {
+    /// <summary>How long a simulation's forwarders may drain at its end (the host's shutdown timeout is 30 s).</summary>
+    private static readonly Dictionary<string, string?> SimulationDrainDefaults = new()
+    {
+        [$"{MqttOptions.Section}:{nameof(MqttOptions.DrainOnStopSeconds)}"] = "25",
+        [$"{HistoryOptions.Section}:{nameof(HistoryOptions.DrainOnStopSeconds)}"] = "25",
+        [$"{Archive.ArchiveOptions.Section}:{nameof(Archive.ArchiveOptions.DrainOnStopSeconds)}"] = "25",
+    };
+
     public static IHost Build(string[] args, IDictionary<string, string?> overrides, Recipe recipe, SimulationSetup simulation, LogLevel minimumLevel, PiRig? rig = null)
     {
         // No default sources: the configuration is appsettings.json beside the program, then what the command line loaded
         // (--config, STILLCONTROL_ variables, options). Unprefixed environment variables and the like do not count.
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory, DisableDefaults = true });
+        if (!simulation.RealTime)
+        {
+            // A simulation is a job that ends by itself, and flat out its batch ends with nearly everything it journaled still to
+            // send: the link, the history and the archive get longer to drain at the stop than the service's 10 s. Below anything
+            // configured (appsettings.json, --config, options), which still decides.
+            builder.Configuration.AddInMemoryCollection(SimulationDrainDefaults);
+        }
         builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
