@@ -125,6 +125,8 @@ public sealed partial class ArchiveForwarder : BackgroundService
                         await client.ConnectAsync(ArchiveMqtt.ClientOptions(mqtt, clientId), stoppingToken);
                         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(ackTopic, MqttQualityOfServiceLevel.AtLeastOnce).Build(), stoppingToken);
                     }
+                    // Empty means drained only when read after the stop began (the loop's last rows are committed as it stops).
+                    var drainingAtRead = draining;
                     var (chunk, next, changed) = Build(reader, headers, cursor);
                     if (chunk.Rows == 0)
                     {
@@ -135,7 +137,8 @@ public sealed partial class ArchiveForwarder : BackgroundService
                             headers.Save(cursor, []);
                         }
                         backlog.Check(reader, cursor);
-                        if (draining) drained.TrySetResult();
+                        if (drainingAtRead) drained.TrySetResult();
+                        else if (draining) continue;
                         await Task.Delay(options.PollMilliseconds, stoppingToken);
                         continue;
                     }

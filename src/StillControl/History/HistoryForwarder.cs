@@ -65,7 +65,10 @@ public sealed partial class HistoryForwarder : BackgroundService
                 next = null;
                 if (batch.Lines.Count == 0)
                 {
-                    if (draining) drained.TrySetResult();
+                    // Empty means drained only when read after the stop began: the loop's last rows are committed as it stops, and a
+                    // batch read (or prefetched) before that misses them.
+                    if (batch.ReadWhileDraining) drained.TrySetResult();
+                    else if (draining) continue;
                     await Task.Delay(500, stoppingToken);
                     continue;
                 }
@@ -100,7 +103,7 @@ public sealed partial class HistoryForwarder : BackgroundService
         }
     }
 
-    private sealed record Batch(List<string> Lines, ForwarderCursor Cursor);
+    private sealed record Batch(List<string> Lines, ForwarderCursor Cursor, bool ReadWhileDraining);
 
     /// <summary>
     /// Writes the lines; when the server refuses some of them for what they say (400 or 422, e.g. InfluxDB's "partial write:
@@ -142,12 +145,13 @@ public sealed partial class HistoryForwarder : BackgroundService
     /// <summary>The rows after <paramref name="after"/> as line protocol, with the cursor they advance it to.</summary>
     private Batch Read(JournalReader reader, ForwarderCursor after)
     {
+        var drainingAtRead = draining;
         var events = reader.EventsAfter(after.Events, options.BatchRows);
         var samples = reader.SamplesAfter(after.Samples, options.BatchRows);
         var lines = new List<string>(events.Count + samples.Count);
         foreach (var e in events) lines.Add(LineProtocol.Event(e, site, still));
         foreach (var sample in samples) lines.Add(LineProtocol.Sample(sample, site, still));
-        return new Batch(lines, new ForwarderCursor(samples.Count > 0 ? samples[^1].Sequence : after.Samples, events.Count > 0 ? events[^1].Sequence : after.Events));
+        return new Batch(lines, new ForwarderCursor(samples.Count > 0 ? samples[^1].Sequence : after.Samples, events.Count > 0 ? events[^1].Sequence : after.Events), drainingAtRead);
     }
 
     /// <summary>On a clean stop the backlog is drained first, for up to <see cref="HistoryOptions.DrainOnStopSeconds"/>.</summary>

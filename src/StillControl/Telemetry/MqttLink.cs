@@ -189,6 +189,8 @@ public sealed partial class MqttLink : BackgroundService
                 }
                 try
                 {
+                    // Nothing to send means drained only when read after the stop began (the loop's last rows are committed as it stops).
+                    var drainingAtRead = draining;
                     var busy = await ForwardAsync(reader, stored, cursor, stoppingToken);
                     cursor = busy.Cursor;
                     backlog.Check(reader, cursor);
@@ -197,7 +199,8 @@ public sealed partial class MqttLink : BackgroundService
                     presence.Check(DateTimeOffset.UtcNow);
                     if (!busy.Sent)
                     {
-                        if (draining) drained.TrySetResult();
+                        if (drainingAtRead) drained.TrySetResult();
+                        else if (draining) continue;
                         await Task.Delay(100, stoppingToken);
                     }
                 }

@@ -83,7 +83,9 @@ public sealed class MetadataTests
         using var files = new TestFiles();
         var path = files.PathOf("j.db");
         // Maximum speed: the loop commits back to back, the hardest case for a second writer.
-        using var host = StillHost.Build([], new Dictionary<string, string?> { ["Journal:Path"] = path },
+        // Commits 10 ms apart (not 100): a flat-out batch lasts well under a second now, and a metadata write lands between two
+        // of the loop's commits, so at 100 ms only three or four could land while it ran.
+        using var host = StillHost.Build([], new Dictionary<string, string?> { ["Journal:Path"] = path, ["Journal:CommitIntervalMilliseconds"] = "10" },
             Recipes.DefaultRecipe.Create(), new SimulationSetup(new Simulation.Scenario(), 3, null, false, DateTimeOffset.UtcNow.AddHours(-3), null, TimeSpan.FromHours(1), false),
             Microsoft.Extensions.Logging.LogLevel.Error);
         var cycle = host.Services.GetRequiredService<ControlCycle>();
@@ -108,7 +110,6 @@ public sealed class MetadataTests
             last = m;
             written++;
             if (written >= 25) break;
-            // Back to back, as a panel could: a flat-out batch lasts well under a second now.
             await Task.Delay(2);
         }
         await run.WaitAsync(TimeSpan.FromSeconds(120));
