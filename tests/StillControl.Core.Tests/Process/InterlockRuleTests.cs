@@ -427,6 +427,7 @@ public class InterlockRuleTests
         Assert.Same(record, Assert.Single(h.State.AlarmLog, a => a.Code == "sensor-fault:vapour"));
         Assert.Equal("trip", record.Severity);
         Assert.True(h.State.AlarmSlots[Alarms.SensorSlot(Channel.Vapour)].Trip);
+        Assert.True(h.Decisions.SteamInhibited);
     }
 
     [Theory]
@@ -476,5 +477,302 @@ public class InterlockRuleTests
         h.StepSeconds(10);
         Assert.False(h.State.Held, StillController.Describe(h.State));
         Assert.DoesNotContain(h.State.AlarmLog, a => a.Code == "cooling-limit-unreachable");
+    }
+    /// <summary>Each cross-check trips in the step its confirm time is reached, not a step later.</summary>
+    [Theory]
+    [InlineData("vapour-without-distillate")]
+    [InlineData("distillate-below-cooling-water")]
+    [InlineData("distillate-probes-disagree")]
+    [InlineData("condenser-heat-unbalanced")]
+    [InlineData("steam-valve-not-following")]
+    public void A_cross_check_trips_when_its_confirm_time_is_reached(string code)
+    {
+        var h = new ControllerHarness();
+        Func<double> counted;
+        double confirm;
+        switch (code)
+        {
+            case "vapour-without-distillate":
+                h.RunTo(Phase.Sealed);
+                h.Values[Channel.Vapour] = 90;
+                (counted, confirm) = (() => h.State.VapourWithoutDistillateSeconds, StillController.VapourWithoutDistillateSeconds);
+                break;
+            case "distillate-below-cooling-water":
+                h.RunTo(Phase.Hearts);
+                h.Values[Channel.Distillate] = 10;
+                (counted, confirm) = (() => h.State.DistillateBelowCoolingInSeconds, StillController.DistillateBelowCoolingInSeconds);
+                break;
+            case "distillate-probes-disagree":
+                h.Values[Channel.DistillateCheck] = 21;
+                h.RunTo(Phase.Hearts);
+                h.Values[Channel.Distillate] = 24.5;
+                (counted, confirm) = (() => h.State.DistillateProbesDisagreeSeconds, StillController.DistillateProbesDisagreeSeconds);
+                break;
+            case "condenser-heat-unbalanced":
+                h.RunTo(Phase.Hearts);
+                h.Distilling(82);
+                h.StepSeconds(30);
+                h.Values[Channel.CoolingOut] = 24;
+                (counted, confirm) = (() => h.State.CondenserUnbalancedSeconds, StillController.CondenserUnbalancedSeconds);
+                break;
+            default:
+                h.Values[Channel.SteamValvePosition] = 0;
+                h.RunTo(Phase.Loading);
+                (counted, confirm) = (() => h.State.ValveNotFollowingSeconds, StillController.ValveNotFollowingSeconds);
+                break;
+        }
+        h.StepUntilHeld(confirm + 60);
+        Assert.Equal(code, h.State.HoldCause);
+        Assert.Equal(confirm, counted());
+    }
+
+    /// <summary>Outside a batch too, a steam valve standing open while commanded shut is an alarm; within the positioner's tolerance it is not.</summary>
+    [Fact]
+    public void An_idle_still_alarms_on_a_steam_valve_standing_open_past_its_tolerance()
+    {
+        var h = new ControllerHarness();
+        h.Exact.Add(Channel.SteamValvePosition);
+        h.Values[Channel.SteamValvePosition] = StillController.ValvePositionTolerancePercent;
+        h.StepSeconds(StillController.ValveNotFollowingSeconds * 3);
+        Assert.DoesNotContain(h.Events, e => e.Code == "steam-valve-not-following");
+        Assert.Equal(0, h.State.ValveNotFollowingSeconds);
+        h.Values[Channel.SteamValvePosition] = StillController.ValvePositionTolerancePercent + 0.5;
+        h.StepSeconds(StillController.ValveNotFollowingSeconds + 1);
+        Assert.Contains(h.Events, e => e.Kind == EventKind.AlarmRaised && e.Code == "steam-valve-not-following");
+        Assert.True(h.Decisions.Horn);
+        Assert.False(h.Command(CommandKind.Start).Accepted);
+    }
+
+    /// <summary>A reading every phase needs with no source configured blocks a start in words naming it and the phase.</summary>
+    [Fact]
+    public void A_needed_reading_with_no_source_is_named_when_a_start_is_refused()
+    {
+        var h = new ControllerHarness();
+        h.Values.Remove(Channel.SteamPressure);
+        h.StepSeconds(h.Recipe.Sensors.Barometer.StaleSeconds + 1);
+        Assert.False(h.Decisions.Settling);
+        var start = h.Command(CommandKind.Start);
+        Assert.False(start.Accepted);
+        Assert.Equal("steam may not open: steam-pressure reading rejected: no source configured (loading needs it)", start.Reason);
+    }
+
+    /// <summary>What blocks steam is said once per cause: the cooling-water rule speaks for its reading, a needed probe in its own words.</summary>
+    [Fact]
+    public void What_blocks_steam_names_each_cause_once_in_its_own_words()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Values[Channel.CoolingFlow] = null;
+        h.Values[Channel.Vapour] = null;
+        h.Faults[Channel.Vapour] = FaultReason.ChecksumError;
+        h.StepUntilHeld(2);
+        Assert.Equal("cooling-water flow not proven: reading disconnected; vapour reading rejected: checksum-error (hearts needs it)",
+            StillController.Blocking(h.State, h.Recipe, Phase.Hearts));
+    }
+
+    /// <summary>At low air pressure everything boils cooler: 76 °C at the head is boiling spirit at 900 hPa, not at 1013.</summary>
+    [Theory]
+    [InlineData(900.0, true)]
+    [InlineData(1013.25, false)]
+    public void Vapour_at_the_head_is_judged_at_the_air_pressure_measured(double hectopascals, bool trips)
+    {
+        var h = new ControllerHarness();
+        h.Values[Channel.Barometer] = hectopascals;
+        h.RunTo(Phase.Sealed);
+        h.Values[Channel.Vapour] = 76;
+        h.StepSeconds(StillController.VapourWithoutDistillateSeconds + 10);
+        Assert.Equal(trips, h.State.Held);
+        Assert.Equal(trips, h.State.AlarmLog.Any(a => a.Code == "vapour-without-distillate"));
+    }
+
+    [Fact]
+    public void Without_a_barometer_reading_vapour_at_the_head_is_judged_at_standard_pressure()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Sealed);
+        h.Values[Channel.Barometer] = null;
+        h.Values[Channel.Vapour] = 80;
+        h.StepSeconds(StillController.VapourWithoutDistillateSeconds + 10);
+        Assert.Equal("vapour-without-distillate", h.State.HoldCause);
+    }
+
+    /// <summary>Vapour breaking through while loading, with no distillate yet, is normal: the count starts when the lid goes on.</summary>
+    [Fact]
+    public void Hot_vapour_with_no_flow_while_loading_is_not_counted()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Loading);
+        h.Values[Channel.Vapour] = 90;
+        h.StepSeconds(StillController.VapourWithoutDistillateSeconds + 30);
+        Assert.Equal(0, h.State.VapourWithoutDistillateSeconds);
+        Assert.True(h.Command(CommandKind.Seal).Accepted);
+        h.StepSeconds(StillController.VapourWithoutDistillateSeconds - 10);
+        Assert.False(h.State.Held);
+        h.StepSeconds(15);
+        Assert.Equal("vapour-without-distillate", h.State.HoldCause);
+    }
+
+    /// <summary>A distillate probe colder than the water (with flow past it) is judged from sealing on, not while loading.</summary>
+    [Fact]
+    public void A_distillate_probe_colder_than_the_water_is_judged_from_sealing_on()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Loading);
+        h.Values[Channel.DistillateFlow] = 0.1;
+        h.Values[Channel.Distillate] = 12;
+        h.StepSeconds(StillController.DistillateBelowCoolingInSeconds * 3);
+        Assert.False(h.State.Held);
+        Assert.DoesNotContain(h.Events, e => e.Code == "distillate-below-cooling-water");
+        Assert.True(h.Command(CommandKind.Seal).Accepted);
+        h.Step();
+        Assert.Equal(Phase.Sealed, h.State.Phase);
+        Assert.Equal("distillate-below-cooling-water", h.State.HoldCause);
+    }
+
+    [Fact]
+    public void Distillate_probes_that_disagree_are_judged_from_sealing_on()
+    {
+        var h = new ControllerHarness();
+        h.Values[Channel.DistillateCheck] = 26;
+        h.RunTo(Phase.Loading);
+        h.StepSeconds(StillController.DistillateProbesDisagreeSeconds * 3);
+        Assert.False(h.State.Held);
+        Assert.True(h.Command(CommandKind.Seal).Accepted);
+        h.Step();
+        Assert.Equal(Phase.Sealed, h.State.Phase);
+        Assert.Equal("distillate-probes-disagree", h.State.HoldCause);
+    }
+
+    /// <summary>The pulse meter's smallest flow is distillate running past the probe: a probe colder than the water is judged then.</summary>
+    [Fact]
+    public void Distillate_at_the_flow_noise_floor_runs_past_the_probe()
+    {
+        var h = new ControllerHarness();
+        h.Pulses.Add(Channel.DistillateFlow);
+        h.RunTo(Phase.Sealed);
+        h.Values[Channel.DistillateFlow] = 0.05;
+        h.Values[Channel.Distillate] = 12;
+        h.StepSeconds(StillController.DistillateBelowCoolingInSeconds + 5);
+        Assert.Equal(Phase.Sealed, h.State.Phase);
+        Assert.Equal("distillate-below-cooling-water", h.State.HoldCause);
+    }
+
+    /// <summary>Grain steaming sends weak distillate to the drain: its heat balance is not judged, nor counted for later.</summary>
+    [Fact]
+    public void The_heat_balance_is_not_judged_while_steaming()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Steaming);
+        h.Distilling(99);
+        h.Values[Channel.CoolingOut] = 24;
+        h.StepSeconds(StillController.CondenserUnbalancedSeconds * 2);
+        Assert.Equal(0, h.State.CondenserUnbalancedSeconds);
+        Assert.False(h.State.Held);
+    }
+
+    /// <summary>A held batch stays held by what held it: a trip raised meanwhile sounds, but neither re-holds nor renames the cause.</summary>
+    [Fact]
+    public void A_trip_while_held_raises_its_alarm_but_keeps_the_hold_s_cause()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        Assert.True(h.Command(CommandKind.Hold).Accepted);
+        var since = h.State.HeldSince;
+        h.Step(4);
+        h.Values[Channel.CoolingFlow] = 1;
+        h.StepSeconds(2);
+        Assert.Equal("operator-hold", h.State.HoldCause);
+        Assert.Equal(since, h.State.HeldSince);
+        Assert.DoesNotContain(h.Events, e => e.Kind == EventKind.InterlockTrip);
+        Assert.Contains(h.State.AlarmLog, a => a.Code == "cooling-water-loss");
+        Assert.True(h.Decisions.SteamInhibited);
+    }
+
+    /// <summary>Several trips in one step: the batch is held by the first in the table's order (the emergency stop first of all).</summary>
+    [Fact]
+    public void Trips_in_the_same_step_hold_the_batch_by_the_first_in_order()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Values[Channel.EmergencyStop] = 1;
+        h.Values[Channel.CoolingFlow] = 1;
+        h.Values[Channel.Vapour] = null;
+        h.Step();
+        Assert.Equal("emergency-stop", h.State.HoldCause);
+        Assert.Equal("emergency-stop", Assert.Single(h.Events, e => e.Kind == EventKind.InterlockTrip).Code);
+
+        var g = new ControllerHarness();
+        g.RunTo(Phase.Hearts);
+        g.Values[Channel.CoolingFlow] = 1;
+        g.Values[Channel.Vapour] = null;
+        g.Step();
+        Assert.Equal("cooling-water-loss", g.State.HoldCause);
+
+        var f = new ControllerHarness();
+        f.RunTo(Phase.Hearts);
+        f.Values[Channel.EmergencyStop] = 1;
+        f.Values[Channel.Vapour] = null;
+        f.Step();
+        Assert.Equal("emergency-stop", f.State.HoldCause);
+    }
+
+    /// <summary>A sensor warning whose fault has already gone (its clear time still running) is not made a trip when the next phase needs the reading.</summary>
+    [Fact]
+    public void A_sensor_warning_whose_fault_has_gone_stays_a_warning_into_the_next_phase()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Sealed);
+        h.Values[Channel.Vapour] = null;
+        h.StepSeconds(2);
+        h.Values[Channel.Vapour] = 25;
+        h.StepSeconds(2);
+        Assert.True(h.State.AlarmSlots[Alarms.SensorSlot(Channel.Vapour)].Active);
+        h.Values[Channel.DistillateFlow] = 2.5;
+        h.Step();
+        Assert.Equal(Phase.Heads, h.State.Phase);
+        Assert.False(h.State.Held);
+        Assert.Equal("warning", h.State.AlarmLog.Single(a => a.Code == "sensor-fault:vapour").Severity);
+    }
+
+    /// <summary>Cooling water warming during hearts: the hearts limit is the one out of reach (heads are over), and it is named.</summary>
+    [Fact]
+    public void Cooling_water_warming_during_hearts_names_the_hearts_limit()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Values[Channel.CoolingIn] = 31.5;
+        h.Values[Channel.Distillate] = 33;
+        h.StepSeconds(5);
+        Assert.Equal("cooling-limit-unreachable", h.State.HoldCause);
+        Assert.Contains("cannot hold the hearts maximum of 30 °C", h.State.AlarmLog.Single(a => a.Code == "cooling-limit-unreachable").Detail);
+    }
+
+    /// <summary>Water warm enough that even the sealed phase's own limit is out of reach: the first collecting phase, heads, is the one named.</summary>
+    [Fact]
+    public void At_sealing_the_limits_judged_are_the_collecting_phases_only()
+    {
+        var h = new ControllerHarness();
+        h.Values[Channel.CoolingIn] = 33.5;
+        h.Values[Channel.Distillate] = 35;
+        h.RunTo(Phase.Loading);
+        Assert.True(h.Command(CommandKind.Seal).Accepted);
+        h.StepSeconds(1);
+        Assert.Equal("cooling-limit-unreachable", h.State.HoldCause);
+        Assert.Contains("cannot hold the heads maximum of 33 °C", h.State.AlarmLog.Single(a => a.Code == "cooling-limit-unreachable").Detail);
+    }
+
+    /// <summary>A batch aborted on a cross-check leaves no count behind that could block the next one.</summary>
+    [Fact]
+    public void A_new_batch_right_after_an_abort_is_not_blocked_by_the_old_batch_s_cross_checks()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Sealed);
+        h.Values[Channel.Vapour] = 90;
+        h.StepUntilHeld(StillController.VapourWithoutDistillateSeconds + 30);
+        Assert.Equal("vapour-without-distillate", h.State.HoldCause);
+        Assert.True(h.Command(CommandKind.Abort).Accepted);
+        Assert.True(h.Command(CommandKind.Ack).Accepted);
+        var start = h.Command(CommandKind.Start, "b-2");
+        Assert.True(start.Accepted, start.Reason);
     }
 }
