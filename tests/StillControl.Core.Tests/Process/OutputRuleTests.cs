@@ -256,4 +256,58 @@ public class OutputRuleTests
         Assert.InRange(record.SteamMeanPercent!.Value, h.Recipe.Hearts.Steam.ValveMinimumPercent, h.Recipe.Hearts.Steam.ValveMaximumPercent);
         Assert.InRange(record.CoolingMaxCelsius!.Value, 29.49, 29.51);
     }
+    /// <summary>The flow the trim compares against follows the distillate mass flow with a 30 s time constant, so noise is not a fall.</summary>
+    [Fact]
+    public void The_recent_flow_follows_the_mass_flow_with_a_half_minute_time_constant()
+    {
+        var h = new ControllerHarness();
+        h.Pulses.Add(Channel.DistillateFlow);
+        h.RunTo(Phase.Hearts);
+        h.Distilling(82, flowLitresPerMinute: 2.5);
+        h.StepSeconds(300);
+        var density = EthanolWater.DensityKilogramsPerLitreAt(h.State.StrengthPercentVolume!.Value);
+        var before = 2.5 * density;
+        Assert.Equal(before, h.State.DistillateFlowTrendKilogramsPerMinute!.Value, 2);
+        h.Values[Channel.DistillateFlow] = 2.0;
+        h.StepSeconds(30);
+        var moved = (before - h.State.DistillateFlowTrendKilogramsPerMinute!.Value) / (before - 2.0 * density);
+        Assert.InRange(moved, 0.60, 0.67);
+    }
+
+    /// <summary>A flow under half its target is condensate not arriving: the trim does not open steam toward it, however long it lasts.</summary>
+    [Fact]
+    public void A_flow_under_half_its_target_is_never_trimmed_up()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Distilling(82, flowLitresPerMinute: 0.8);
+        // The cooling water warms by what that little distillate gives it, so the condenser's balance holds.
+        h.Values[Channel.CoolingOut] = 25;
+        h.StepSeconds(2);
+        var start = h.Decisions.SteamValvePercent;
+        var highest = start;
+        for (var i = 0; i < 600; i++)
+        {
+            h.Step();
+            highest = Math.Max(highest, h.Decisions.SteamValvePercent);
+        }
+        Assert.False(h.State.Held);
+        Assert.True(highest <= Math.Max(start, h.Recipe.Hearts.Steam.ValveMinimumPercent) + 1e-9, $"steam rose from {start:0.##} % to {highest:0.##} %");
+        Assert.True(highest <= h.Recipe.Hearts.Steam.ValvePercent + 1e-9);
+        Assert.True(h.Decisions.SteamValvePercent >= h.Recipe.Hearts.Steam.ValveMinimumPercent - 1e-9);
+    }
+    /// <summary>Steam trimmed up for a low flow goes back to the recipe's own opening once condensate stops arriving.</summary>
+    [Fact]
+    public void Steam_trimmed_up_falls_back_to_the_recipe_s_opening_when_the_flow_collapses()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Distilling(86, flowLitresPerMinute: 1.8);
+        h.StepSeconds(600);
+        Assert.True(h.Decisions.SteamValvePercent > h.Recipe.Hearts.Steam.ValvePercent + 2, $"{h.Decisions.SteamValvePercent}");
+        h.Values[Channel.DistillateFlow] = 0.8;
+        h.StepSeconds(10);
+        Assert.False(h.State.Held);
+        Assert.True(h.Decisions.SteamValvePercent <= h.Recipe.Hearts.Steam.ValvePercent + 1e-9, $"{h.Decisions.SteamValvePercent}");
+    }
 }
