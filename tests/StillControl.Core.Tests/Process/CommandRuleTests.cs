@@ -466,4 +466,36 @@ public class CommandRuleTests
         Assert.True(h.Decisions.Horn);
         Assert.Contains(h.Events, e => e.Kind == EventKind.AlarmRaised && e.Code == "emergency-stop" && e.Phase == Phase.Aborted);
     }
+    /// <summary>
+    /// A warning acknowledged and cleared, back within the reopen time in the same phase, is found again on the record (its slot
+    /// had let go of it), counted, with its new words, and waits for a new acknowledgement.
+    /// </summary>
+    [Fact]
+    public void An_acknowledged_warning_back_soon_reopens_its_record_and_waits_again()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Values[Channel.Steam] = null;
+        h.StepSeconds(2);
+        Assert.True(h.Command(CommandKind.Ack, "sensor-fault:steam").Accepted);
+        h.Values[Channel.Steam] = 104;
+        h.StepSeconds(StillController.WarningClearSeconds + 2);
+        var slot = Alarms.SensorSlot(Channel.Steam);
+        Assert.Equal(-1, h.State.AlarmSlots[slot].LogIndex);
+        var record = h.State.AlarmLog.Single(a => a.Code == "sensor-fault:steam");
+        Assert.NotNull(record.AcknowledgedAt);
+        // Another warning in between, so the steam record is not the last one on the log.
+        h.Values[Channel.CoolingOut] = 72;
+        h.StepSeconds(5);
+        h.Values[Channel.Steam] = null;
+        h.Faults[Channel.Steam] = FaultReason.ChecksumError;
+        h.StepSeconds(2);
+        Assert.Same(record, Assert.Single(h.State.AlarmLog, a => a.Code == "sensor-fault:steam"));
+        Assert.Equal(2, record.Occurrences);
+        Assert.Null(record.AcknowledgedAt);
+        Assert.Null(record.ClearedAt);
+        Assert.Equal("steam reading rejected: checksum-error", record.Detail);
+        Assert.Equal(h.State.AlarmLog.IndexOf(record), h.State.AlarmSlots[slot].LogIndex);
+        Assert.True(h.State.AlarmSlots[slot].Unacknowledged);
+    }
 }
