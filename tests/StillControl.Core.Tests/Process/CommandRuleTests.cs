@@ -498,4 +498,51 @@ public class CommandRuleTests
         Assert.Equal(h.State.AlarmLog.IndexOf(record), h.State.AlarmSlots[slot].LogIndex);
         Assert.True(h.State.AlarmSlots[slot].Unacknowledged);
     }
+    [Fact]
+    public void Start_is_refused_in_plain_words_while_the_first_readings_are_still_arriving()
+    {
+        var h = new ControllerHarness();
+        h.Values.Clear();
+        h.Step(4);
+        Assert.True(h.Decisions.Settling);
+        var start = h.Command(CommandKind.Start);
+        Assert.Equal("no readings yet: wait for the sensors' first samples", start.Reason);
+    }
+
+    [Fact]
+    public void A_lid_switch_at_half_scale_reads_closed_for_sealing()
+    {
+        var h = new ControllerHarness();
+        h.Values[Channel.LidClosed] = 0.5;
+        h.RunTo(Phase.Loading);
+        Assert.True(h.Command(CommandKind.Seal).Accepted);
+    }
+
+    /// <summary>A warning's condition gone: it clears exactly the clear time later.</summary>
+    [Fact]
+    public void A_warning_clears_exactly_its_clear_time_after_its_condition_went()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Values[Channel.Steam] = null;
+        h.StepSeconds(2);
+        h.Values[Channel.Steam] = 104;
+        h.Step();
+        var gone = h.Now;
+        var warning = h.State.AlarmLog.Single(a => a.Code == "sensor-fault:steam");
+        while (warning.ClearedAt is null) h.Step();
+        Assert.Equal(TimeSpan.FromSeconds(StillController.WarningClearSeconds), warning.ClearedAt - gone);
+    }
+
+    /// <summary>A power loss is an event: raised and cleared at once, one record and one clearing, waiting for acknowledgement.</summary>
+    [Fact]
+    public void A_power_loss_is_raised_and_cleared_once()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        var decisions = new Decisions();
+        StillController.RestoreAfterPowerLoss(h.State, h.Now, decisions);
+        Assert.Equal([EventKind.Held, EventKind.AlarmRaised, EventKind.AlarmCleared], decisions.Events.Select(e => e.Kind).ToArray());
+        Assert.All(decisions.Events.Skip(1), e => Assert.Equal("power-loss", e.Code));
+    }
 }

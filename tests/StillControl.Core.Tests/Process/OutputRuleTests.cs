@@ -109,13 +109,20 @@ public class OutputRuleTests
         Assert.Equal(100, h.Decisions.CoolingValvePercent);
         Assert.InRange(h.State.OverMaximumSeconds, h.Recipe.CoolingControl.OverMaximumConfirmSeconds, h.Recipe.CoolingControl.OverMaximumConfirmSeconds + Dt);
         var alarm = h.State.AlarmLog.Single(a => a.Code == "cooling-over-maximum");
+        Assert.Equal("warning", alarm.Severity);
+        // Raised in the very step the confirm time is reached, with the first step of cut-back.
+        Assert.Equal(h.Recipe.CoolingControl.OverMaximumConfirmSeconds, h.State.OverMaximumSeconds);
+        Assert.Equal(h.Recipe.CoolingControl.SteamCutbackPercentPerSecond * Dt, h.State.SteamCutbackPercent, 9);
         Assert.Matches(@"^distillate 33(\.\d)? °C above the hearts maximum 30 °C with the cooling valve fully open: steam cut back$", alarm.Detail);
         var cut = h.State.SteamCutbackPercent;
         h.Step(4);
         Assert.Equal(cut + h.Recipe.CoolingControl.SteamCutbackPercentPerSecond, h.State.SteamCutbackPercent, 9);
 
-        h.Values[Channel.Distillate] = 28;
+        // At the maximum itself the distillate is within it again: the cut-back is given back.
+        h.Exact.Add(Channel.Distillate);
+        h.Values[Channel.Distillate] = h.Recipe.Hearts.Cooling.MaximumCelsius;
         h.Step(4);
+        Assert.Equal(h.Recipe.Hearts.Cooling.MaximumCelsius, h.Readings[Channel.Distillate].Value);
         var restoring = h.State.SteamCutbackPercent;
         h.Step(4);
         Assert.Equal(restoring - h.Recipe.CoolingControl.SteamCutbackPercentPerSecond / 4, h.State.SteamCutbackPercent, 9);
@@ -309,5 +316,75 @@ public class OutputRuleTests
         h.StepSeconds(10);
         Assert.False(h.State.Held);
         Assert.True(h.Decisions.SteamValvePercent <= h.Recipe.Hearts.Steam.ValvePercent + 1e-9, $"{h.Decisions.SteamValvePercent}");
+    }
+    /// <summary>The cut-back takes at most all the steam: it stops growing at 100 %.</summary>
+    [Fact]
+    public void The_cut_back_stops_at_all_the_steam()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Values[Channel.Distillate] = h.Recipe.Hearts.Cooling.MaximumCelsius + 3;
+        h.StepSeconds(200);
+        Assert.Equal(100, h.State.SteamCutbackPercent);
+        Assert.Equal(0, h.Decisions.SteamValvePercent);
+    }
+
+    /// <summary>With no deviation accepted, the cut-back acts at the recipe's maximum even when the water is close to it.</summary>
+    [Fact]
+    public void Without_a_deviation_the_cut_back_acts_at_the_recipe_s_maximum()
+    {
+        var h = new ControllerHarness();
+        h.Values[Channel.CoolingIn] = 27;
+        h.RunTo(Phase.Hearts);
+        h.Values[Channel.Distillate] = 30.8;
+        h.StepSeconds(150);
+        Assert.False(h.State.Held, StillController.Describe(h.State));
+        Assert.True(h.State.SteamCutbackPercent > 0);
+        Assert.Contains("above the hearts maximum 30 °C", h.State.AlarmLog.Single(a => a.Code == "cooling-over-maximum").Detail);
+    }
+
+    /// <summary>After a hold the steam comes back toward the recipe's opening (the trim starts there), not from nothing.</summary>
+    [Fact]
+    public void After_a_resume_the_trimmed_steam_returns_to_the_recipe_s_opening()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Distilling(82, flowLitresPerMinute: 2.5);
+        h.StepSeconds(60);
+        Assert.True(h.Command(CommandKind.Hold).Accepted);
+        h.StepSeconds(10);
+        Assert.True(h.Command(CommandKind.Resume).Accepted);
+        h.StepSeconds(70);
+        Assert.InRange(h.Decisions.SteamValvePercent, h.Recipe.Hearts.Steam.ValvePercent - 3, h.Recipe.Hearts.Steam.ValvePercent + 3);
+    }
+
+    /// <summary>A falling flow holds steam where it is: it neither chases the flow up nor drops to the recipe's opening.</summary>
+    [Fact]
+    public void A_falling_flow_holds_steam_where_it_is()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Distilling(86, flowLitresPerMinute: 1.8);
+        h.StepSeconds(600);
+        var before = h.Decisions.SteamValvePercent;
+        Assert.True(before > h.Recipe.Hearts.Steam.ValvePercent + 2, $"{before}");
+        // Down by a quarter: falling, but still over half the target.
+        h.Values[Channel.DistillateFlow] = 1.35;
+        h.StepSeconds(10);
+        Assert.InRange(h.Decisions.SteamValvePercent, before - 1, before + 1e-9);
+    }
+
+    /// <summary>With no filter time, a restart's first step (no time elapsed) still gives the strength as it is, not a number divided by nothing.</summary>
+    [Fact]
+    public void With_no_filter_time_a_restart_s_first_step_keeps_a_strength()
+    {
+        var recipe = DefaultRecipe.Create();
+        recipe.Strength.FilterSeconds = 0;
+        var h = new ControllerHarness(recipe);
+        h.RunTo(Phase.Hearts);
+        StillController.RestoreAfterPowerLoss(h.State, h.Now, new Decisions());
+        h.Step();
+        Assert.NotNull(h.State.StrengthPercentVolume);
+        Assert.Equal(h.State.StrengthPercentVolume, h.State.FilteredStrengthPercentVolume);
     }
 }

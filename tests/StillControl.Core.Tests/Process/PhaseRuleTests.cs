@@ -36,8 +36,12 @@ public class PhaseRuleTests
         var recipe = Valid(r => { r.Loading.MaximumDurationMinutes = 2; r.Watchdogs.OverdueHoldAfterMinutes = 1; });
         var h = new ControllerHarness(recipe);
         h.RunTo(Phase.Loading);
-        h.StepSeconds(120 - h.State.PhaseRunningSeconds - 2);
+        while (h.State.PhaseRunningSeconds < 120) h.Step();
+        // At the maximum itself: not yet over it.
+        Assert.Equal(120, h.State.PhaseRunningSeconds);
         Assert.DoesNotContain(h.State.AlarmLog, a => a.Code == "loading-overdue");
+        h.Step();
+        Assert.Single(h.State.AlarmLog, a => a.Code == "loading-overdue");
         h.StepSeconds(4);
         var warning = Assert.Single(h.State.AlarmLog, a => a.Code == "loading-overdue");
         Assert.Equal("warning", warning.Severity);
@@ -45,7 +49,7 @@ public class PhaseRuleTests
         Assert.False(h.State.Held);
         Assert.True(h.Decisions.SteamValvePercent > 0);
 
-        h.StepSeconds(60 - 4);
+        h.StepSeconds(60 - 6);
         Assert.False(h.State.Held);
         h.StepSeconds(4);
         Assert.True(h.State.Held);
@@ -62,10 +66,11 @@ public class PhaseRuleTests
         var recipe = Valid(r => { r.Sealed.MaximumWaitMinutes = 1; r.Watchdogs.OverdueHoldAfterMinutes = 1; });
         var h = new ControllerHarness(recipe);
         h.RunTo(Phase.Sealed);
-        h.StepSeconds(60 - h.State.PhaseRunningSeconds - 2);
+        while (h.State.PhaseRunningSeconds < 60) h.Step();
         Assert.DoesNotContain(h.State.AlarmLog, a => a.Code == "no-first-distillate");
-        h.StepSeconds(4);
+        h.Step();
         var warning = Assert.Single(h.State.AlarmLog, a => a.Code == "no-first-distillate");
+        Assert.Equal("warning", warning.Severity);
         Assert.Equal("no distillate 1 min after sealing", warning.Detail);
         Assert.False(h.State.Held);
         h.StepSeconds(60);
@@ -147,7 +152,7 @@ public class PhaseRuleTests
         Assert.Equal(Phase.Tails, h.State.Phase);
         h.StepSeconds(h.Recipe.Hearts.StrengthConfirmSeconds + h.Recipe.Strength.FilterSeconds * 3);
         Assert.Equal(Phase.Steaming, h.State.Phase);
-        Assert.Matches(@"^strength \d+(\.\d)? % vol below 10 % vol$", h.State.Phases[^1].Reason);
+        Assert.Matches(@"^strength [1-9](\.\d)? % vol below 10 % vol$", h.State.Phases[^1].Reason);
         Assert.Equal("drain", h.Decisions.Receiver);
     }
 
@@ -295,7 +300,13 @@ public class PhaseRuleTests
         h.StepSeconds(60);
         Assert.InRange(fraction.VolumeLitres - before, 2.4, 2.6);
         Assert.Equal("hearts-1", h.Decisions.Receiver);
-        Assert.True(fraction.AbvPercent > 50);
+        Assert.InRange(fraction.AbvPercent!.Value, h.State.StrengthPercentVolume!.Value - 0.5, h.State.StrengthPercentVolume!.Value + 0.5);
+        // A flow meter failing while held adds nothing (no number to count).
+        var counted = fraction.VolumeLitres;
+        h.Values[Channel.DistillateFlow] = null;
+        h.StepSeconds(5);
+        Assert.Equal(counted, fraction.VolumeLitres);
+        Assert.Equal(counted * fraction.AbvPercent!.Value / 100, fraction.EthanolLitres, 6);
     }
 
     /// <summary>A hold and resume before the maximum does not move the watchdog: held time is not running time, and the grace is not renewed.</summary>
@@ -315,5 +326,99 @@ public class PhaseRuleTests
         Assert.False(h.State.Held);
         h.StepSeconds(2);
         Assert.Equal("phase-overdue", h.State.HoldCause);
+    }
+    /// <summary>Tails end at their maximum and steaming at its minimum exactly, not a step later.</summary>
+    [Fact]
+    public void Tails_and_steaming_end_on_their_time_exactly()
+    {
+        var recipe = Valid(r => { r.Tails.MaximumDurationMinutes = 1; r.Steaming.MinimumDurationMinutes = 20; });
+        var h = new ControllerHarness(recipe);
+        h.RunTo(Phase.Tails);
+        while (h.State.Phase == Phase.Tails) h.Step();
+        Assert.Equal(TimeSpan.FromMinutes(1), h.State.Phases[^1].StartedAt - h.State.Phases[^2].StartedAt);
+        while (h.State.Phase == Phase.Steaming) h.Step();
+        Assert.Equal(Phase.Complete, h.State.Phase);
+        var steaming = h.State.Phases[^1];
+        Assert.Equal(TimeSpan.FromMinutes(20), steaming.EndedAt - steaming.StartedAt);
+        Assert.Equal("grain steamed 20 min", steaming.EndReason);
+    }
+
+    /// <summary>Past its maximum a phase is warned about in the step after the maximum, and held in the step the grace is used up.</summary>
+    [Fact]
+    public void The_overdue_warning_and_hold_come_on_their_time_exactly()
+    {
+        var recipe = Valid(r => { r.Hearts.MaximumDurationMinutes = 2; r.Watchdogs.OverdueHoldAfterMinutes = 1; });
+        var h = new ControllerHarness(recipe);
+        h.RunTo(Phase.Hearts);
+        h.Distilling(82);
+        while (h.State.PhaseRunningSeconds < 120) h.Step();
+        Assert.DoesNotContain(h.State.AlarmLog, a => a.Code == "phase-overdue");
+        h.Step();
+        var warning = Assert.Single(h.State.AlarmLog, a => a.Code == "phase-overdue");
+        Assert.Equal("hearts has run 2 min, over its 2 min", warning.Detail);
+        while (!h.State.Held) h.Step();
+        Assert.Equal(180, h.State.PhaseRunningSeconds);
+        Assert.Equal(h.Now, warning.ClearedAt);
+        Assert.Equal("trip", h.State.AlarmLog.Single(a => a.Code == "phase-overdue" && a != warning).Severity);
+    }
+
+    /// <summary>A second resume before the new grace is used up keeps that grace: holds do not buy time.</summary>
+    [Fact]
+    public void A_second_resume_within_the_grace_keeps_the_grace_it_had()
+    {
+        var recipe = Valid(r => { r.Hearts.MaximumDurationMinutes = 2; r.Watchdogs.OverdueHoldAfterMinutes = 1; });
+        var h = new ControllerHarness(recipe);
+        h.RunTo(Phase.Hearts);
+        h.Distilling(82);
+        while (!h.State.Held) h.Step();
+        h.Command(CommandKind.Ack);
+        var first = h.Command(CommandKind.Resume);
+        Assert.True(first.Accepted, first.Reason);
+        var holdAt = h.State.WatchdogHoldAtSeconds!.Value;
+        Assert.Equal(h.State.PhaseRunningSeconds + 60, holdAt);
+        h.StepSeconds(30);
+        Assert.True(h.Command(CommandKind.Hold).Accepted);
+        h.StepSeconds(30);
+        // Still past its maximum, the warning came back: acknowledged.
+        h.Command(CommandKind.Ack);
+        var second = h.Command(CommandKind.Resume);
+        Assert.True(second.Accepted, second.Reason);
+        Assert.Equal(holdAt, h.State.WatchdogHoldAtSeconds);
+        h.Step();
+        Assert.False(h.State.Held);
+        while (!h.State.Held) h.Step();
+        Assert.Equal(holdAt, h.State.PhaseRunningSeconds);
+    }
+
+    [Fact]
+    public void Steam_starved_holds_on_its_time_with_an_alarm_that_says_why()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Distilling(82);
+        h.Values[Channel.SteamPressure] = h.Recipe.Hearts.Steam.PressureMaximumKilopascals + 25;
+        while (!h.State.Held) h.Step();
+        Assert.Equal("steam-starved", h.State.HoldCause);
+        Assert.Equal(h.Recipe.Watchdogs.SteamStarvedMinutes * 60, h.State.SteamStarvedSeconds);
+        var alarm = h.State.AlarmLog.Single(a => a.Code == "steam-starved");
+        Assert.Equal("trip", alarm.Severity);
+        Assert.StartsWith("steam commanded at nothing for 10 min in hearts (cooling cut-back 0 %, pressure trim -", alarm.Detail);
+    }
+
+    /// <summary>A grade is cut in the step after its strength has stayed below the end for the confirm time, and the change is told.</summary>
+    [Fact]
+    public void A_grade_is_cut_once_the_confirm_time_is_reached_and_the_change_is_told()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Values[Channel.Vapour] = 92;
+        while (h.State.BelowEndSeconds < h.Recipe.Hearts.StrengthConfirmSeconds) h.Step();
+        Assert.Equal(h.Recipe.Hearts.StrengthConfirmSeconds, h.State.BelowEndSeconds);
+        Assert.Equal(0, h.State.HeartsGrade);
+        h.Step();
+        Assert.Equal(1, h.State.HeartsGrade);
+        var change = Assert.Single(h.Events, e => e.Kind == EventKind.GradeChanged);
+        Assert.Equal("hearts-2", change.Code);
+        Assert.Matches(@"^hearts-1 → hearts-2 \(receiver hearts-2\): strength (5\d|6[0-4])(\.\d)? % vol below 65 % vol$", change.Message);
     }
 }
