@@ -157,6 +157,10 @@ public class InterlockRuleTests
         Assert.Contains("°C above 70 °C", warning.Detail);
         Assert.Equal(75, h.Readings[Channel.CoolingOut].Value);
         Assert.False(h.State.Held);
+        // At the trip itself it is still the warning's band: the warning stays, past its clear time.
+        h.StepSeconds(StillController.WarningClearSeconds + 5);
+        Assert.Null(warning.ClearedAt);
+        Assert.False(h.State.Held);
     }
 
     [Fact]
@@ -745,6 +749,9 @@ public class InterlockRuleTests
         h.StepSeconds(5);
         Assert.Equal("cooling-limit-unreachable", h.State.HoldCause);
         Assert.Contains("cannot hold the hearts maximum of 30 °C", h.State.AlarmLog.Single(a => a.Code == "cooling-limit-unreachable").Detail);
+        // Warm enough now for the heads' limit too, but heads are over: what blocks a resume is still the hearts limit.
+        Assert.Equal(31.5, h.Readings[Channel.CoolingIn].Value, 1);
+        Assert.Contains("cannot hold the hearts maximum of 30 °C", StillController.Blocking(h.State, h.Recipe, Phase.Hearts));
     }
 
     /// <summary>Water warm enough that even the sealed phase's own limit is out of reach: the first collecting phase, heads, is the one named.</summary>

@@ -196,6 +196,8 @@ public class OutputRuleTests
         Assert.Equal(-100, h.State.PressureTrimPercent);
         Assert.Equal(0, h.Decisions.SteamValvePercent);
         Assert.False(h.State.Held);
+        // No steam wanted: the isolation valve shuts too, though nothing holds the batch.
+        Assert.False(h.Decisions.SteamIsolationOpen);
 
         h.Values[Channel.SteamPressure] = maximum;
         h.StepSeconds(3);

@@ -162,4 +162,84 @@ public class StepRuleTests
         Assert.Equal(0, h.Decisions.SteamValvePercent);
         Assert.Equal(100, h.Decisions.CoolingValvePercent);
     }
+    [Fact]
+    public void The_first_step_with_every_reading_there_is_not_settling()
+    {
+        var h = new ControllerHarness();
+        h.Step();
+        Assert.False(h.Decisions.Settling);
+        Assert.Equal(h.Now, h.State.SettledAt);
+    }
+
+    /// <summary>Settling ends in the step its wait reaches the longest stale limit, not a step later.</summary>
+    [Fact]
+    public void Settling_ends_exactly_at_the_longest_stale_limit()
+    {
+        var h = new ControllerHarness();
+        h.Values.Remove(Channel.CoolingFlow);
+        var longest = Channels.All.Max(c => h.Recipe.LimitsFor(c).StaleSeconds);
+        while (h.Decisions.Settling || h.State.SettledAt is null) h.Step();
+        Assert.Equal(TimeSpan.FromSeconds(longest), h.State.SettledAt - h.State.FirstStepAt);
+    }
+
+    /// <summary>The step decides every output afresh: a caller that reuses its decisions without clearing them still gets this step's.</summary>
+    [Fact]
+    public void A_step_decides_every_output_afresh()
+    {
+        var h = new ControllerHarness();
+        h.Values.Clear();
+        var decisions = new Decisions();
+        var now = h.Now;
+        for (var i = 0; i < 3; i++)
+        {
+            now += ControllerHarness.Period;
+            StillController.Step(new ReadingSnapshot(), h.State, h.Recipe, now, decisions);
+        }
+        Assert.True(decisions.Settling);
+        var readings = new ReadingSnapshot();
+        foreach (var channel in new[] { Channel.SteamPressure, Channel.CoolingFlow, Channel.Distillate, Channel.BedSurface, Channel.CoolingOut, Channel.DistillateFlow })
+        {
+            readings[channel] = Reading.Good(channel == Channel.CoolingFlow ? 40 : 20, now);
+        }
+        now += ControllerHarness.Period;
+        StillController.Step(readings, h.State, h.Recipe, now, decisions);
+        Assert.False(decisions.Settling);
+    }
+
+    /// <summary>A restart settles with every output safe, whatever the decisions held from before.</summary>
+    [Fact]
+    public void A_restart_settles_with_steam_closed_whatever_was_decided_before()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        Assert.True(h.Decisions.SteamValvePercent > 0);
+        var restored = System.Text.Json.JsonSerializer.Deserialize<BatchState>(System.Text.Json.JsonSerializer.Serialize(h.State))!;
+        StillController.RestoreAfterPowerLoss(restored, h.Now, new Decisions());
+        // The vapour probe (which hearts needs, loading would not) has not answered yet.
+        h.Readings[Channel.Vapour] = Reading.NotConfigured;
+        var now = h.Now + ControllerHarness.Period;
+        h.Decisions.Clear(now);
+        StillController.Step(h.Readings, restored, h.Recipe, now, h.Decisions);
+        Assert.True(h.Decisions.Settling);
+        Assert.Equal(0, h.Decisions.SteamValvePercent);
+        Assert.Equal(100, h.Decisions.CoolingValvePercent);
+        Assert.False(h.Decisions.SteamIsolationOpen);
+        Assert.True(h.Decisions.Horn);
+    }
+
+    /// <summary>A hold and its end start the cooling loop afresh from its starting opening: nothing it integrated before applies.</summary>
+    [Fact]
+    public void After_a_resume_the_cooling_loop_starts_afresh()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Values[Channel.Distillate] = 26;
+        h.StepSeconds(400);
+        Assert.Equal(h.Recipe.CoolingControl.ValveMinimumPercent, h.Decisions.CoolingValvePercent, 3);
+        Assert.True(h.Command(CommandKind.Hold).Accepted);
+        h.Step(4);
+        Assert.True(h.Command(CommandKind.Resume).Accepted);
+        h.Step();
+        Assert.True(h.Decisions.CoolingValvePercent > h.Recipe.CoolingControl.ValveMinimumPercent + 5, $"{h.Decisions.CoolingValvePercent}");
+    }
 }
