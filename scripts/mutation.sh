@@ -4,6 +4,7 @@
 #   scripts/mutation.sh                      # the three areas: validator, process, control
 #   scripts/mutation.sh validator control    # some of them
 #   scripts/mutation.sh '**/Process/SignalCheck.cs'   # any glob of src/StillControl.Core, one run per argument
+#   scripts/mutation.sh '**/Controller/Phases.cs,**/Controller/Outputs.cs'   # several globs in one run (comma-separated)
 #
 # Environment: MUTATION_CONCURRENCY (test sessions in parallel, default 1), STILLCONTROL_PROPERTY_ITERATIONS (sequences the
 # interlock property test tries per run, default here 30; 300 in an ordinary test run).
@@ -47,9 +48,12 @@ for area in "$@"; do
   name="$(name_of "$area")"
   out="$tests/StrykerOutput/$name"
   rm -rf "$out"
+  mutate=()
+  IFS=',' read -ra globs <<< "$glob"
+  for g in "${globs[@]}"; do mutate+=(--mutate "$g"); done
   echo "== $name: mutating $glob (concurrency $concurrency, property test $STILLCONTROL_PROPERTY_ITERATIONS sequences)"
   started=$(date +%s)
-  if ! (cd "$tests" && dotnet stryker --config-file stryker-config.json --mutate "$glob" --concurrency "$concurrency" \
+  if ! (cd "$tests" && dotnet stryker --config-file stryker-config.json "${mutate[@]}" --concurrency "$concurrency" \
         --reporter json --reporter html --reporter cleartext --output "$out"); then
     echo "== $name: Stryker failed" >&2
     exit 2

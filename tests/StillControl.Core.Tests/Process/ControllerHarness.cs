@@ -25,6 +25,12 @@ public sealed class ControllerHarness
 
     public Dictionary<Channel, FaultReason> Faults { get; } = [];
 
+    /// <summary>Channels read exactly, without the wobble: for a value at a limit (only for less than the channel's stuck time).</summary>
+    public HashSet<Channel> Exact { get; } = [];
+
+    /// <summary>Channels counted from pulses (a flow meter): read exactly and never judged stuck, as the hardware reports them.</summary>
+    public HashSet<Channel> Pulses { get; } = [];
+
     /// <summary>What the sensors report now: values move toward <see cref="Values"/> no faster than a real process (80 % of the spike limit).</summary>
     private readonly Dictionary<Channel, double> emitted = [];
 
@@ -67,8 +73,8 @@ public sealed class ControllerHarness
             else if (value is { } target)
             {
                 var v = Slew(channel, target);
-                var wobble = channel is Channel.EmergencyStop or Channel.LidClosed || v == 0 ? 0 : (tick % 2 == 0 ? 0.01 : -0.01);
-                Readings[channel] = Reading.Good(v + wobble, Now);
+                var wobble = channel is Channel.EmergencyStop or Channel.LidClosed || v == 0 || Exact.Contains(channel) ? 0 : (tick % 2 == 0 ? 0.01 : -0.01);
+                Readings[channel] = Pulses.Contains(channel) ? Reading.FromPulses(v, Now) : Reading.Good(v + wobble, Now);
             }
             else
             {

@@ -189,7 +189,12 @@ public class SafetyRuleTests
     [Fact]
     public void A_phase_past_its_maximum_is_warned_about_then_held_after_the_grace_and_resumes_with_a_new_grace()
     {
-        var h = new ControllerHarness();
+        // Short limits (still inside what the validator accepts) so the test simulates minutes, not hours: the rule is the same.
+        var recipe = DefaultRecipe.Create();
+        recipe.Hearts.MaximumDurationMinutes = 4;
+        recipe.Watchdogs.OverdueHoldAfterMinutes = 2;
+        Assert.Empty(RecipeValidator.Validate(recipe));
+        var h = new ControllerHarness(recipe);
         h.RunTo(Phase.Hearts);
         h.Distilling(82);
         var maximum = h.Recipe.Hearts.MaximumDurationMinutes * 60;
