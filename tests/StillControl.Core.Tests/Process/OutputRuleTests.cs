@@ -376,6 +376,47 @@ public class OutputRuleTests
         Assert.InRange(h.Decisions.SteamValvePercent, before - 1, before + 1e-9);
     }
 
+    /// <summary>
+    /// While condensate is not arriving the trim's memory follows the steam down, so flow coming back does not find steam
+    /// remembered from before the collapse: it starts again from where the steam is.
+    /// </summary>
+    [Fact]
+    public void After_a_collapse_the_trim_does_not_remember_the_steam_it_had_before()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Distilling(86, flowLitresPerMinute: 1.8);
+        h.StepSeconds(600);
+        var trimmedUp = h.Decisions.SteamValvePercent;
+        Assert.True(trimmedUp > h.Recipe.Hearts.Steam.ValvePercent + 2, $"{trimmedUp}");
+        h.Values[Channel.DistillateFlow] = 0.8;
+        h.StepSeconds(30);
+        Assert.True(h.State.FlowTrim.Integral <= h.Recipe.Hearts.Steam.ValvePercent + 1e-9, $"the trim remembers {h.State.FlowTrim.Integral:0.##} %");
+        // The flow comes back where it was: the trim starts from the recipe's opening again, not from the steam it had.
+        h.Values[Channel.DistillateFlow] = 1.8;
+        h.StepSeconds(20);
+        Assert.False(h.State.Held);
+        Assert.True(h.Decisions.SteamValvePercent < trimmedUp - 1, $"steam back at {h.Decisions.SteamValvePercent:0.##} % of {trimmedUp:0.##} % at once");
+    }
+
+    /// <summary>A hold forgets the trim: after the resume the steam comes back to the recipe's opening, not to the trimmed-up figure it had.</summary>
+    [Fact]
+    public void A_hold_forgets_steam_trimmed_up_before_it()
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Distilling(86, flowLitresPerMinute: 1.8);
+        h.StepSeconds(600);
+        var trimmedUp = h.Decisions.SteamValvePercent;
+        Assert.True(trimmedUp > h.Recipe.Hearts.Steam.ValvePercent + 2, $"{trimmedUp}");
+        Assert.True(h.Command(CommandKind.Hold).Accepted);
+        h.StepSeconds(5);
+        Assert.Equal(0, h.State.FlowTrim.Integral);
+        Assert.True(h.Command(CommandKind.Resume).Accepted);
+        h.Step();
+        Assert.True(h.State.FlowTrim.Integral <= h.Recipe.Hearts.Steam.ValvePercent + 1, $"the trim restarted from {h.State.FlowTrim.Integral:0.##} %");
+    }
+
     /// <summary>With no filter time, a restart's first step (no time elapsed) still gives the strength as it is, not a number divided by nothing.</summary>
     [Fact]
     public void With_no_filter_time_a_restart_s_first_step_keeps_a_strength()
