@@ -97,6 +97,33 @@ public sealed class BatchJournal : IDisposable
         saveCheckpoint = Prepare("INSERT INTO checkpoints (batch_id, t, json) VALUES ($b, $t, $j) ON CONFLICT(batch_id) DO UPDATE SET t = excluded.t, json = excluded.json",
             "$b", "$t", "$j");
         lastCommitTimestamp = wallClock.GetTimestamp();
+        WarmStateWriter();
+    }
+
+    private static int stateWriterWarmed;
+
+    /// <summary>
+    /// Builds what the state writer needs on its first use (System.Text.Json makes the <see cref="Phase"/> enum's converter by
+    /// reflection, and the nullable time's) on a pool thread while the service starts, not in the loop's first state save:
+    /// about a twentieth of a cold simulated batch, and on the still a first save that no longer stalls a control step.
+    /// Once per process; a fresh state, shared with nobody, is written to nowhere.
+    /// </summary>
+    private static void WarmStateWriter()
+    {
+        if (Interlocked.Exchange(ref stateWriterWarmed, 1) != 0) return;
+        ThreadPool.UnsafeQueueUserWorkItem(static _ =>
+        {
+            try
+            {
+                JsonSerializer.SerializeToUtf8Bytes(new BatchState { StartedAt = DateTimeOffset.UnixEpoch, PhaseStartedAt = DateTimeOffset.UnixEpoch },
+                    JournalWriteContext.Default.BatchState);
+                JsonSerializer.SerializeToUtf8Bytes(new Physics.StillModelState(), JournalWriteContext.Default.StillModelState);
+            }
+            catch (Exception)
+            {
+                // Only a head start: the real save builds the same again and reports its own failure in its own words.
+            }
+        }, null);
     }
 
     /// <summary>

@@ -288,7 +288,7 @@ public sealed class SimulatedStill : ISensorBank, IActuators, IChannelSource
 
     private ScenarioFault? FaultActive(string kind, Channel? channel, DateTimeOffset at)
     {
-        if (channel is { } named && !channelFaulted[(int)named]) return null;
+        if (faults.Length == 0 || channel is { } named && !channelFaulted[(int)named]) return null;
         foreach (var fault in faults)
         {
             if (fault.Kind == kind && (channel is null || fault.ChannelValue == channel) && schedule.IsActive(fault, at))

@@ -84,8 +84,15 @@ public sealed class PackageTests(Amd64Package amd64, Arm64Package arm64)
         foreach (var left in new[] { "libmscordbi.so", "libmscordaccore.so", "createdump", "libcoreclrtraceptprovider.so", "libclrgc.so", "libclrgcexp.so" })
             Assert.False(byPath.ContainsKey($"./usr/lib/stillcontrol/{left}"), $"{left} is in the package");
         Assert.DoesNotContain(listed, e => Regex.IsMatch(e.Path, @"/[a-z]{2}(-[A-Z][A-Za-z]+)*/[^/]+\.resources\.dll$"));
-        // The program's own JIT would run if ReadyToRun had not been applied: the main assembly carries native code.
-        Assert.True(HasReadyToRunCode(Path.Combine(amd64.Root, "usr", "lib", "stillcontrol", "stillcontrol.dll")), "stillcontrol.dll is not ReadyToRun compiled");
+        // The program's own JIT would run if ReadyToRun had not been applied. The publish is composite: the program's two
+        // assemblies (and the framework's) are components whose native code is in one image, stillcontrol.r2r.dll.
+        var lib = Path.Combine(amd64.Root, "usr", "lib", "stillcontrol");
+        foreach (var assembly in new[] { "stillcontrol.dll", "StillControl.Core.dll", "System.Private.CoreLib.dll", "System.Text.Json.dll" })
+        {
+            var flags = ReadyToRunFlags(Path.Combine(lib, assembly));
+            Assert.True(flags is { } f && (f & ReadyToRunComponent) != 0, $"{assembly} is not a component of a composite ReadyToRun image (flags {flags})");
+        }
+        Assert.Contains("RTR_HEADER", Exports(Path.Combine(lib, "stillcontrol.r2r.dll")));
 
         // The unit is the repository's, pointed at the package's paths, with nothing else changed.
         var shipped = File.ReadAllLines(Path.Combine(amd64.Root, "usr", "lib", "systemd", "system", "stillcontrol.service"));
@@ -202,11 +209,43 @@ public sealed class PackageTests(Amd64Package amd64, Arm64Package arm64)
         Assert.True(new FileInfo(journal).Length > 0, "the journal was not written");
     }
 
-    private static bool HasReadyToRunCode(string assembly)
+    /// <summary>READYTORUN_FLAG_COMPONENT: the assembly's native code is in a composite image.</summary>
+    private const uint ReadyToRunComponent = 0x20;
+
+    /// <summary>The flags of an assembly's ReadyToRun header ("RTR"), or null when it has none (IL only).</summary>
+    private static uint? ReadyToRunFlags(string assembly)
     {
         using var stream = File.OpenRead(assembly);
         using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
-        return pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0;
+        if (pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory is not { Size: > 0 } header) return null;
+        var reader = pe.GetSectionData(header.RelativeVirtualAddress).GetReader();
+        if (reader.ReadUInt32() != 0x00525452) return null;
+        reader.ReadUInt16();
+        reader.ReadUInt16();
+        return reader.ReadUInt32();
+    }
+
+    /// <summary>The names a native image exports (a composite ReadyToRun image exports its header as RTR_HEADER).</summary>
+    private static List<string> Exports(string image)
+    {
+        using var stream = File.OpenRead(image);
+        using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
+        var names = new List<string>();
+        if (pe.PEHeaders.PEHeader?.ExportTableDirectory is not { Size: > 0 } exports) return names;
+        var directory = pe.GetSectionData(exports.RelativeVirtualAddress).GetReader();
+        directory.Offset = 24;
+        var count = directory.ReadInt32();
+        directory.ReadInt32();
+        var namesAt = directory.ReadInt32();
+        var table = pe.GetSectionData(namesAt).GetReader();
+        for (var i = 0; i < count; i++)
+        {
+            var name = pe.GetSectionData(table.ReadInt32()).GetReader();
+            var bytes = new List<byte>();
+            for (byte b; (b = name.ReadByte()) != 0;) bytes.Add(b);
+            names.Add(System.Text.Encoding.ASCII.GetString([.. bytes]));
+        }
+        return names;
     }
 
     private static Dictionary<string, string> Fields(string control)
