@@ -309,11 +309,7 @@ public class OutputRuleTests
     [Fact]
     public void Steam_trimmed_up_falls_back_to_the_recipe_s_opening_when_the_flow_collapses()
     {
-        var h = new ControllerHarness();
-        h.RunTo(Phase.Hearts);
-        h.Distilling(86, flowLitresPerMinute: 1.8);
-        h.StepSeconds(600);
-        Assert.True(h.Decisions.SteamValvePercent > h.Recipe.Hearts.Steam.ValvePercent + 2, $"{h.Decisions.SteamValvePercent}");
+        var h = SteamTrimmedUp(out _);
         h.Values[Channel.DistillateFlow] = 0.8;
         h.StepSeconds(10);
         Assert.False(h.State.Held);
@@ -364,12 +360,7 @@ public class OutputRuleTests
     [Fact]
     public void A_falling_flow_holds_steam_where_it_is()
     {
-        var h = new ControllerHarness();
-        h.RunTo(Phase.Hearts);
-        h.Distilling(86, flowLitresPerMinute: 1.8);
-        h.StepSeconds(600);
-        var before = h.Decisions.SteamValvePercent;
-        Assert.True(before > h.Recipe.Hearts.Steam.ValvePercent + 2, $"{before}");
+        var h = SteamTrimmedUp(out var before);
         // Down by a quarter: falling, but still over half the target.
         h.Values[Channel.DistillateFlow] = 1.35;
         h.StepSeconds(10);
@@ -383,12 +374,7 @@ public class OutputRuleTests
     [Fact]
     public void After_a_collapse_the_trim_does_not_remember_the_steam_it_had_before()
     {
-        var h = new ControllerHarness();
-        h.RunTo(Phase.Hearts);
-        h.Distilling(86, flowLitresPerMinute: 1.8);
-        h.StepSeconds(600);
-        var trimmedUp = h.Decisions.SteamValvePercent;
-        Assert.True(trimmedUp > h.Recipe.Hearts.Steam.ValvePercent + 2, $"{trimmedUp}");
+        var h = SteamTrimmedUp(out var trimmedUp);
         h.Values[Channel.DistillateFlow] = 0.8;
         h.StepSeconds(30);
         Assert.True(h.State.FlowTrim.Integral <= h.Recipe.Hearts.Steam.ValvePercent + 1e-9, $"the trim remembers {h.State.FlowTrim.Integral:0.##} %");
@@ -403,12 +389,7 @@ public class OutputRuleTests
     [Fact]
     public void A_hold_forgets_steam_trimmed_up_before_it()
     {
-        var h = new ControllerHarness();
-        h.RunTo(Phase.Hearts);
-        h.Distilling(86, flowLitresPerMinute: 1.8);
-        h.StepSeconds(600);
-        var trimmedUp = h.Decisions.SteamValvePercent;
-        Assert.True(trimmedUp > h.Recipe.Hearts.Steam.ValvePercent + 2, $"{trimmedUp}");
+        var h = SteamTrimmedUp(out var trimmedUp);
         Assert.True(h.Command(CommandKind.Hold).Accepted);
         h.StepSeconds(5);
         Assert.Equal(0, h.State.FlowTrim.Integral);
@@ -429,5 +410,17 @@ public class OutputRuleTests
         h.Step();
         Assert.NotNull(h.State.StrengthPercentVolume);
         Assert.Equal(h.State.StrengthPercentVolume, h.State.FilteredStrengthPercentVolume);
+    }
+
+    /// <summary>Hearts for ten minutes at a flow under its target (over half of it): the trim has opened steam well past the recipe's opening.</summary>
+    private static ControllerHarness SteamTrimmedUp(out double trimmedUp)
+    {
+        var h = new ControllerHarness();
+        h.RunTo(Phase.Hearts);
+        h.Distilling(86, flowLitresPerMinute: 1.8);
+        h.StepSeconds(600);
+        trimmedUp = h.Decisions.SteamValvePercent;
+        Assert.True(trimmedUp > h.Recipe.Hearts.Steam.ValvePercent + 2, $"{trimmedUp}");
+        return h;
     }
 }
