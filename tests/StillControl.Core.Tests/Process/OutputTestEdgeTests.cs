@@ -138,4 +138,78 @@ public class OutputTestEdgeTests
         Assert.StartsWith("alarm trip holds: steam-overpressure (steam pressure ", refused.Reason);
         Assert.EndsWith("; the outputs stay safe until it clears", refused.Reason);
     }
+
+    [Theory]
+    [InlineData("steam-valve", TestOutput.SteamValve)]
+    [InlineData("cooling-valve", TestOutput.CoolingValve)]
+    [InlineData("diverter", TestOutput.Diverter)]
+    public void Each_output_is_named_as_the_page_sends_it(string name, TestOutput expected)
+    {
+        Assert.True(TestOutputs.TryParse(name, out var output));
+        Assert.Equal(expected, output);
+        Assert.Equal(name, output.Name());
+    }
+
+    [Theory]
+    [InlineData("Steam-Valve")]
+    [InlineData("heater")]
+    [InlineData("")]
+    [InlineData(null)]
+    public void Any_other_name_is_no_output(string? name)
+    {
+        Assert.False(TestOutputs.TryParse(name, out var output));
+        Assert.Equal(default, output);
+    }
+
+    /// <summary>A refused start is on the record with what was asked and why; a keep-alive of a test that has ended is not.</summary>
+    [Fact]
+    public void A_refused_start_is_journaled_and_a_late_keep_alive_is_not()
+    {
+        var (h, test) = Settled();
+        var decisions = new Decisions();
+        var refused = test.Handle(new OutputTestRequest(OutputTestAction.Start, "zhang", "panel", "t1", TestOutput.Diverter, 0, "nowhere", TimeSpan.FromSeconds(30)),
+            h.State, h.Recipe, h.Now, decisions);
+        Assert.False(refused.Accepted);
+        Assert.StartsWith("receiver 'nowhere': one of ", refused.Reason);
+        var e = Assert.Single(decisions.Events);
+        Assert.Equal(EventKind.CommandRefused, e.Kind);
+        Assert.Equal($"output-test diverter to receiver nowhere by zhang (panel): {refused.Reason}", e.Message);
+
+        var late = new Decisions();
+        Assert.False(test.Handle(new OutputTestRequest(OutputTestAction.KeepAlive, "zhang", "panel", "t1"), h.State, h.Recipe, h.Now, late).Accepted);
+        Assert.Empty(late.Events);
+
+        var accepted = new Decisions();
+        Assert.True(test.Handle(new OutputTestRequest(OutputTestAction.Start, "zhang", "panel", "t2", TestOutput.Diverter, 0, h.Recipe.Hearts.Grades[0].Receiver, TimeSpan.FromSeconds(30)),
+            h.State, h.Recipe, h.Now, accepted).Accepted);
+        Assert.DoesNotContain(accepted.Events, x => x.Kind == EventKind.CommandRefused);
+        Assert.Contains($"diverter to receiver {h.Recipe.Hearts.Grades[0].Receiver}", test.Refusal(CommandKind.Start));
+    }
+
+    /// <summary>Readings that have arrived are not enough while the sensors still settle after a restart.</summary>
+    [Fact]
+    public void No_test_starts_before_the_sensors_have_settled()
+    {
+        var (h, test) = Settled();
+        h.State.SettledAt = null;
+        var result = Start(h, test, TestOutput.CoolingValve, 50);
+        Assert.False(result.Accepted);
+        Assert.Equal("no readings yet: wait for the sensors' first samples", result.Reason);
+    }
+
+    /// <summary>A test ends in the very step its time is up, and in the very step the page's lease runs out.</summary>
+    [Theory]
+    [InlineData(5.0, 5.0, "its time is up (5 s)")]
+    [InlineData(300.0, 10.0, "the page that started it stopped answering (nothing for 10 s)")]
+    public void A_test_ends_exactly_when_its_time_or_its_lease_runs_out(double seconds, double endsAfter, string reason)
+    {
+        var (h, test) = Settled();
+        Assert.True(Start(h, test, TestOutput.CoolingValve, 50, seconds: seconds).Accepted);
+        var started = h.Now;
+        test.Apply(h.State, h.Recipe, started + TimeSpan.FromSeconds(endsAfter) - TimeSpan.FromMilliseconds(1), new Decisions());
+        Assert.True(test.Active);
+        test.Apply(h.State, h.Recipe, started + TimeSpan.FromSeconds(endsAfter), new Decisions());
+        Assert.False(test.Active);
+        Assert.EndsWith(reason, test.Status.LastOutcome);
+    }
 }
