@@ -56,7 +56,6 @@ public sealed partial class ControlCycle
         this.options = options;
         this.logger = logger;
         recipeJson = RecipeJson.Serialize(recipe);
-        BatchJournal.WarmStateWriter();
     }
 
     /// <summary>The recipe the running batch follows, or the next start will; changed only between batches (<see cref="ChangeRecipe"/>).</summary>

@@ -97,6 +97,7 @@ public sealed class BatchJournal : IDisposable
         saveCheckpoint = Prepare("INSERT INTO checkpoints (batch_id, t, json) VALUES ($b, $t, $j) ON CONFLICT(batch_id) DO UPDATE SET t = excluded.t, json = excluded.json",
             "$b", "$t", "$j");
         lastCommitTimestamp = wallClock.GetTimestamp();
+        WarmStateWriter();
     }
 
     private static int stateWriterWarmed;
@@ -105,10 +106,9 @@ public sealed class BatchJournal : IDisposable
     /// Builds what the state writer needs on its first use (System.Text.Json makes the <see cref="Phase"/> enum's converter by
     /// reflection, and the nullable time's) on a pool thread while the service starts, not in the loop's first state save:
     /// about a twentieth of a cold simulated batch, and on the still a first save that no longer stalls a control step.
-    /// Called by the control loop's owner (<see cref="Hosting.ControlCycle"/>), not by every journal opened (a command-line
-    /// reader saves no state). Once per process; a fresh state, shared with nobody, is written to nowhere.
+    /// Once per process; a fresh state, shared with nobody, is written to nowhere.
     /// </summary>
-    public static void WarmStateWriter()
+    private static void WarmStateWriter()
     {
         if (Interlocked.Exchange(ref stateWriterWarmed, 1) != 0) return;
         ThreadPool.UnsafeQueueUserWorkItem(static _ =>
